@@ -1,0 +1,15 @@
+//! # ehdeploy
+//!
+//! Validate, plan, verify and promote Helmsman desired-state specifications on a regulated
+//! platform. The modules follow `DESIGN.md`: [`source`] reads YAML and TOML into located trees,
+//! [`spec`] holds the desired-state model, [`workload`] the platform's view of each app,
+//! [`platform`] the platform file, [`policy`] the rules, [`report`] findings and their renderers,
+//! and [`api`] the operations every binding calls.
+
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod suggest;
+
+pub use report::{Finding, Location, Report, Severity};
+pub use rules::RuleId;

@@ -1,0 +1,287 @@
+//! The located document tree.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::files::Span;
+
+/// A value of a parsed document with the span of its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub kind: NodeKind,
+    /// Where the value is written.
+    pub span: Span,
+}
+
+/// The kinds of value a YAML or TOML document holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// `null`, `~` or nothing.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating point number.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A sequence (array).
+    Seq(Vec<Node>),
+    /// A mapping (table), in document order.
+    Map(Mapping),
+}
+
+/// One key of a mapping, with where the key is written, and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Where the key is written.
+    pub key_span: Span,
+    /// The value.
+    pub value: Node,
+}
+
+/// A mapping that keeps document order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mapping {
+    entries: IndexMap<String, Entry>,
+}
+
+impl Mapping {
+    /// An empty mapping.
+    pub fn new() -> Mapping {
+        Mapping::default()
+    }
+
+    /// The entry of `key`.
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    /// The entry of `key`, to change it.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Entry> {
+        self.entries.get_mut(key)
+    }
+
+    /// Set `key`; returns the entry it replaced.
+    pub fn insert(&mut self, key: String, entry: Entry) -> Option<Entry> {
+        self.entries.insert(key, entry)
+    }
+
+    /// Remove `key`, keeping the order of the others.
+    pub fn remove(&mut self, key: &str) -> Option<Entry> {
+        self.entries.shift_remove(key)
+    }
+
+    /// Whether `key` is set.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
+        self.entries.iter()
+    }
+
+    /// The entries in order, to change them.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Entry)> {
+        self.entries.iter_mut()
+    }
+
+    /// The keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.entries.keys()
+    }
+
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The entries in order, taken out of the mapping.
+    pub fn entries_owned(self) -> impl Iterator<Item = (String, Entry)> {
+        self.entries.into_iter()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Node {
+    /// A node of `kind` at `span`.
+    pub fn new(kind: NodeKind, span: Span) -> Node {
+        Node { kind, span }
+    }
+
+    /// The mapping, if this is one.
+    pub fn as_map(&self) -> Option<&Mapping> {
+        match &self.kind {
+            NodeKind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The sequence, if this is one.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            NodeKind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is null.
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, NodeKind::Null)
+    }
+
+    /// A scalar as text, the way Helm prints it into a template (`None` for mappings and sequences).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            NodeKind::Null => Some(String::new()),
+            NodeKind::Bool(b) => Some(b.to_string()),
+            NodeKind::Int(i) => Some(i.to_string()),
+            NodeKind::Float(f) => Some(format_float(*f)),
+            NodeKind::Str(s) => Some(s.clone()),
+            NodeKind::Seq(_) | NodeKind::Map(_) => None,
+        }
+    }
+
+    /// The value under `key`, if this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.get(key).map(|e| &e.value)
+    }
+
+    /// The node at a JSON pointer (`/apps/web/chart`, `/list/0`), if it exists.
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let mut node = self;
+        for token in pointer.strip_prefix('/')?.split('/') {
+            let token = unescape_pointer_token(token);
+            node = match &node.kind {
+                NodeKind::Map(m) => &m.get(&token)?.value,
+                NodeKind::Seq(s) => s.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The span of the value at `pointer`, or of its nearest existing ancestor. A pointer that
+    /// ends at a mapping key gives the key's span when `key` is true.
+    pub fn span_at(&self, pointer: &str, key: bool) -> Span {
+        let mut node = self;
+        let mut span = self.span;
+        let Some(rest) = pointer.strip_prefix('/') else {
+            return span;
+        };
+        let tokens: Vec<String> = rest.split('/').map(unescape_pointer_token).collect();
+        for (i, token) in tokens.iter().enumerate() {
+            let last = i + 1 == tokens.len();
+            match &node.kind {
+                NodeKind::Map(m) => match m.get(token) {
+                    Some(e) => {
+                        span = if last && key {
+                            e.key_span
+                        } else {
+                            e.value.span
+                        };
+                        node = &e.value;
+                    }
+                    None => return span,
+                },
+                NodeKind::Seq(s) => match token.parse::<usize>().ok().and_then(|i| s.get(i)) {
+                    Some(n) => {
+                        span = n.span;
+                        node = n;
+                    }
+                    None => return span,
+                },
+                _ => return span,
+            }
+        }
+        span
+    }
+
+    /// The plain JSON value of this tree (spans dropped).
+    pub fn to_json(&self) -> Value {
+        match &self.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Int(i) => Value::from(*i),
+            NodeKind::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(format_float(*f))),
+            NodeKind::Str(s) => Value::String(s.clone()),
+            NodeKind::Seq(s) => Value::Array(s.iter().map(Node::to_json).collect()),
+            NodeKind::Map(m) => Value::Object(
+                m.iter()
+                    .map(|(k, e)| (k.clone(), e.value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A short name of the kind of value, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Null => "null",
+            NodeKind::Bool(_) => "boolean",
+            NodeKind::Int(_) => "integer",
+            NodeKind::Float(_) => "number",
+            NodeKind::Str(_) => "string",
+            NodeKind::Seq(_) => "sequence",
+            NodeKind::Map(_) => "mapping",
+        }
+    }
+}
+
+/// Format a float the way Go's `%v` does for the common cases.
+fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        ".nan".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { ".inf" } else { "-.inf" }.into()
+    } else {
+        f.to_string()
+    }
+}
+
+/// Escape one JSON pointer token (`~` → `~0`, `/` → `~1`).
+pub fn escape_pointer_token(token: &str) -> String {
+    if token.contains(['~', '/']) {
+        token.replace('~', "~0").replace('/', "~1")
+    } else {
+        token.to_string()
+    }
+}
+
+/// Undo [`escape_pointer_token`].
+pub fn unescape_pointer_token(token: &str) -> String {
+    if token.contains('~') {
+        token.replace("~1", "/").replace("~0", "~")
+    } else {
+        token.to_string()
+    }
+}
+
+/// Append a token to a JSON pointer.
+pub fn pointer_join(pointer: &str, token: &str) -> String {
+    let mut p = String::with_capacity(pointer.len() + token.len() + 1);
+    p.push_str(pointer);
+    p.push('/');
+    p.push_str(&escape_pointer_token(token));
+    p
+}

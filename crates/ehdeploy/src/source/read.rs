@@ -1,0 +1,139 @@
+//! Reading a file into the source map and parsing it, within the limits.
+
+use std::path::Path;
+
+use super::files::{FileId, SourceMap, Span};
+use super::node::Node;
+use super::substitute::{substitute_env, Substitution};
+use super::{parse, syntax_finding, Format, Limits};
+use crate::report::{Finding, Severity};
+use crate::rules;
+
+/// Gives the value of an environment variable, `None` when it is unset.
+pub type Vars<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// A file read and parsed.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The file in the source map.
+    pub file: FileId,
+    /// The tree; `None` when the file could not be parsed.
+    pub root: Option<Node>,
+    /// Syntax errors, limits, unset variables.
+    pub findings: Vec<Finding>,
+}
+
+/// Read `path` (shown as `display`) and parse it. With `vars`, Helmsman's environment
+/// substitution runs on the text first. Errors are only those of the file system; everything
+/// wrong with the content is a finding.
+pub fn read_file(
+    sources: &mut SourceMap,
+    path: &Path,
+    display: String,
+    limits: &Limits,
+    vars: Option<Vars<'_>>,
+) -> std::io::Result<Parsed> {
+    let size = std::fs::metadata(path)?.len();
+    if size > limits.max_file_bytes {
+        let file = sources.add(path.to_path_buf(), display, String::new());
+        let message = format!(
+            "the file is {} bytes, more than the limit of {} bytes",
+            size, limits.max_file_bytes
+        );
+        let finding = syntax_finding(
+            sources,
+            rules::SYNTAX_TOO_LARGE,
+            Span::new(file, 0, 0),
+            "",
+            message,
+        );
+        return Ok(Parsed {
+            file,
+            root: None,
+            findings: vec![finding],
+        });
+    }
+    let bytes = std::fs::read(path)?;
+    Ok(parse_bytes(sources, path, display, bytes, limits, vars))
+}
+
+/// Parse content given in memory as if it were the file `path`.
+pub fn parse_bytes(
+    sources: &mut SourceMap,
+    path: &Path,
+    display: String,
+    bytes: Vec<u8>,
+    limits: &Limits,
+    vars: Option<Vars<'_>>,
+) -> Parsed {
+    let format = Format::of_path(path);
+    if bytes.len() as u64 > limits.max_file_bytes {
+        let file = sources.add(path.to_path_buf(), display, String::new());
+        let message = format!(
+            "the file is {} bytes, more than the limit of {} bytes",
+            bytes.len(),
+            limits.max_file_bytes
+        );
+        let finding = syntax_finding(
+            sources,
+            rules::SYNTAX_TOO_LARGE,
+            Span::new(file, 0, 0),
+            "",
+            message,
+        );
+        return Parsed {
+            file,
+            root: None,
+            findings: vec![finding],
+        };
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = sources.add(path.to_path_buf(), display, lossy);
+            let message = format!("the file is not UTF-8: invalid byte at offset {at}");
+            let finding = syntax_finding(
+                sources,
+                rules::SYNTAX_ENCODING,
+                Span::new(file, at, at),
+                "",
+                message,
+            );
+            return Parsed {
+                file,
+                root: None,
+                findings: vec![finding],
+            };
+        }
+    };
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
+    let (subst, unset) = match vars {
+        Some(lookup) => substitute_env(&text, lookup),
+        None => (Substitution::identity(&text), Vec::new()),
+    };
+    let file = sources.add(path.to_path_buf(), display, text);
+    let mut findings: Vec<Finding> = unset
+        .iter()
+        .map(|u| {
+            let span = Span::new(file, u.offset, u.offset + u.len);
+            Finding::new(
+                rules::SPEC_UNSET_VARIABLE,
+                Severity::Error,
+                format!("environment variable `{}` is not set", u.name),
+            )
+            .at(sources.location(span, ""))
+        })
+        .collect();
+    let (root, mut more) = parse(sources, file, &subst.text, &subst, format, limits);
+    findings.append(&mut more);
+    Parsed {
+        file,
+        root,
+        findings,
+    }
+}
