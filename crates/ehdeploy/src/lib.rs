@@ -9,7 +9,9 @@
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod spec;
 pub mod suggest;
+pub mod workload;
 
 pub use report::{Finding, Location, Report, Severity};
 pub use rules::RuleId;

@@ -1,0 +1,1 @@
+//! Helm values: merging values files and applying `set`, `setString` and `setFile`.

@@ -1,0 +1,5 @@
+//! The platform's view of an app: image, replicas, memory, ports, env, secrets, DNS, probes.
+
+pub mod dns;
+pub mod image;
+pub mod quantity;
