@@ -6,12 +6,18 @@
 //! [`platform`] the platform file, [`policy`] the rules, [`report`] findings and their renderers,
 //! and [`api`] the operations every binding calls.
 
+pub mod api;
+mod error;
+pub mod platform;
+pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod spec;
 pub mod suggest;
 pub mod workload;
 
+pub use error::Error;
 pub use report::{Finding, Location, Report, Severity};
 pub use rules::RuleId;

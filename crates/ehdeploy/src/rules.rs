@@ -148,6 +148,9 @@ rules! {
     /// A key the format does not know.
     SCHEMA_UNKNOWN_KEY = "schema/unknown-key", Warning, "every key is one the format knows",
         "Helmsman silently ignores keys it does not know; remove the key or fix its spelling.";
+    /// The platform file is inconsistent.
+    PLATFORM_INVALID = "platform/invalid", Error, "the platform file is consistent",
+        "Fix the platform file: semver ranges, versions, profiles, quantities and environment names must be valid.";
     /// A referenced file is missing.
     SPEC_FILE_MISSING = "spec/file-missing", Error, "every file the spec references exists",
         "Fix the path; relative paths resolve against the folder of the file that names them.";

@@ -215,6 +215,41 @@ impl Node {
         span
     }
 
+    /// The JSON pointer of the innermost value whose span holds byte `offset` of its file.
+    pub fn pointer_at_offset(&self, offset: u32) -> String {
+        let mut pointer = String::new();
+        let mut node = self;
+        'down: loop {
+            let inside = |n: &Node| {
+                n.span.file == self.span.file
+                    && n.span.start <= offset
+                    && offset < n.span.end.max(n.span.start + 1)
+            };
+            match &node.kind {
+                NodeKind::Map(m) => {
+                    for (k, e) in m.iter() {
+                        if inside(&e.value) {
+                            pointer = pointer_join(&pointer, k);
+                            node = &e.value;
+                            continue 'down;
+                        }
+                    }
+                }
+                NodeKind::Seq(items) => {
+                    for (i, n) in items.iter().enumerate() {
+                        if inside(n) {
+                            pointer = pointer_join(&pointer, &i.to_string());
+                            node = n;
+                            continue 'down;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return pointer;
+        }
+    }
+
     /// The plain JSON value of this tree (spans dropped).
     pub fn to_json(&self) -> Value {
         match &self.kind {

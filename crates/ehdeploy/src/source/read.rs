@@ -130,6 +130,13 @@ pub fn parse_bytes(
         })
         .collect();
     let (root, mut more) = parse(sources, file, &subst.text, &subst, format, limits);
+    if let Some(root) = &root {
+        for (f, u) in findings.iter_mut().zip(&unset) {
+            if let Some(loc) = &mut f.location {
+                loc.pointer = root.pointer_at_offset(u.offset as u32);
+            }
+        }
+    }
     findings.append(&mut more);
     Parsed {
         file,

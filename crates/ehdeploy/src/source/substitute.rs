@@ -86,6 +86,7 @@ pub fn substitute_env(
             continue;
         }
         let bytes = line.as_bytes();
+        let comment = comment_start(line);
         let mut i = 0;
         let mut copied = 0;
         while i < bytes.len() {
@@ -93,6 +94,7 @@ pub fn substitute_env(
                 i += 1;
                 continue;
             }
+            let in_comment = i >= comment;
             let Some((name, len)) = reference_at(&line[i..]) else {
                 i += 1;
                 continue;
@@ -114,6 +116,7 @@ pub fn substitute_env(
                     });
                     copied = i + len;
                 }
+                None if in_comment => {}
                 None => unset.push(UnsetVariable {
                     name: name.unwrap_or_default().to_string(),
                     offset: line_start + i,
@@ -126,6 +129,24 @@ pub fn substitute_env(
         line_start += line.len();
     }
     (Substitution { text: out, edits }, unset)
+}
+
+/// Where a trailing comment starts: a `#` at the start or after a blank, outside quotes.
+/// References in a comment are substituted when set, and never reported when unset.
+fn comment_start(line: &str) -> usize {
+    let mut quote: Option<u8> = None;
+    let mut prev = b' ';
+    for (i, &b) in line.as_bytes().iter().enumerate() {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'#' && (prev == b' ' || prev == b'\t') => return i,
+            None => {}
+        }
+        prev = b;
+    }
+    line.len()
 }
 
 /// The reference that starts at `$`: `Some((None, 2))` for `$$`, `Some((Some(name), len))` for a
@@ -182,8 +203,8 @@ mod tests {
 
     #[test]
     fn lists_every_unset_variable_with_its_place() {
-        let (s, unset) = substitute_env("a: $X\nb: ${Y}\nc: $EMPTY\n", env);
-        assert_eq!(s.text, "a: $X\nb: ${Y}\nc: \n");
+        let (s, unset) = substitute_env("a: $X\nb: ${Y}\nc: $EMPTY # not $Z\n", env);
+        assert_eq!(s.text, "a: $X\nb: ${Y}\nc:  # not $Z\n");
         assert_eq!(
             unset,
             vec![

@@ -138,7 +138,11 @@ pub(super) fn parse(
                 Ok(())
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
+                let merge = style == ScalarStyle::Plain
+                    && value == "<<"
+                    && tag
+                        .as_deref()
+                        .is_none_or(|t| t.is_yaml_core_schema() && t.suffix == "merge");
                 let kind = scalar_kind(&value, style, tag.as_deref());
                 b.emit_scalar(Node::new(kind, sp), anchor, Some((&value, merge)))
             }

@@ -3,3 +3,6 @@
 pub mod dns;
 pub mod image;
 pub mod quantity;
+mod view;
+
+pub use view::{Field, Named, Workload};

@@ -1,0 +1,288 @@
+//! `validate` (DSFs, optionally against the platform) and `check` (a whole platform repo).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::platform::{load_platform, Platform};
+use crate::policy::check_spec;
+use crate::report::{Finding, Report};
+use crate::source::{Limits, SourceMap};
+use crate::spec::{load_spec, normalize, LoadOptions, ValuesCache};
+
+/// Ask to validate desired-state files.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValidateRequest {
+    /// DSFs (or Helmsman spec files), merged in order.
+    pub files: Vec<PathBuf>,
+    /// The platform file; without it only Helmsman's own checks run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<PathBuf>,
+    /// The environment the files are for (default: the one whose `dsf` lists them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Variables for `$VAR` substitution, before the process environment.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+    /// Whether the process environment supplies variables too (default true).
+    #[serde(default = "yes")]
+    pub process_env: bool,
+    /// Substitute variables in values files too (Helmsman's `--subst-env-values`).
+    #[serde(default)]
+    pub substitute_values: bool,
+    /// Largest file accepted, in bytes (default 16 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
+}
+
+/// Ask to check a whole platform repo: every environment of its `platform.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CheckRequest {
+    /// The platform repo's folder (holding `platform.yaml`).
+    pub platform_dir: PathBuf,
+    /// Variables for `$VAR` substitution, before the process environment.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+    /// Whether the process environment supplies variables too (default true).
+    #[serde(default = "yes")]
+    pub process_env: bool,
+    /// Largest file accepted, in bytes (default 16 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A report and the sources it points into (for rendering source lines).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The report.
+    pub report: Report,
+    /// Every file read.
+    pub sources: SourceMap,
+}
+
+fn limits(max: Option<u64>) -> Limits {
+    let mut l = Limits::default();
+    if let Some(m) = max {
+        l.max_file_bytes = m;
+    }
+    l
+}
+
+/// A variable lookup: the caller's map, then (optionally) the process environment.
+fn lookup(
+    vars: &BTreeMap<String, String>,
+    process_env: bool,
+) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| {
+        vars.get(name)
+            .cloned()
+            .or_else(|| process_env.then(|| std::env::var(name).ok()).flatten())
+    }
+}
+
+/// Validate DSFs: syntax, substitution, schema, Helmsman's checks and, with a platform, the
+/// platform's rules for the environment.
+///
+/// ```no_run
+/// use ehdeploy::api::{validate, ValidateRequest};
+/// let checked = validate(&ValidateRequest {
+///     files: vec!["envs/prod.yaml".into()],
+///     platform: Some("platform.yaml".into()),
+///     process_env: true,
+///     ..Default::default()
+/// })?;
+/// println!("{} errors", checked.report.summary.errors);
+/// # Ok::<(), ehdeploy::Error>(())
+/// ```
+pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
+    if request.files.is_empty() {
+        return Err(Error::Usage("no desired-state file given".into()));
+    }
+    let mut sources = SourceMap::new();
+    let mut findings = Vec::new();
+    let limits = limits(request.max_file_bytes);
+    let platform = match &request.platform {
+        Some(p) => {
+            let (platform, f) =
+                load_platform(&mut sources, p, normalize(p).display().to_string(), &limits)
+                    .map_err(|e| Error::io(p, e))?;
+            findings.extend(f);
+            platform
+        }
+        None => None,
+    };
+    let environment = match (&platform, &request.environment) {
+        (Some(p), Some(e)) => {
+            if p.environment(e).is_none() {
+                let names: Vec<&str> = p
+                    .file
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
+                return Err(Error::Usage(format!(
+                    "environment `{e}` is not in the platform file (it has: {})",
+                    names.join(", ")
+                )));
+            }
+            Some(e.clone())
+        }
+        (Some(p), None) => infer_environment(p, &request.files),
+        (None, e) => e.clone(),
+    };
+    let vars = lookup(&request.vars, request.process_env);
+    let options = LoadOptions {
+        limits,
+        vars: Some(&vars),
+        substitute_values: request.substitute_values,
+    };
+    for f in &request.files {
+        if !f.exists() {
+            return Err(Error::io(
+                f,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            ));
+        }
+    }
+    let spec = load_spec(&mut sources, &request.files, &options)
+        .map_err(|e| Error::io(&request.files[0], e))?;
+    let mut cache = ValuesCache::new();
+    let apps = spec
+        .state
+        .as_ref()
+        .and_then(|s| s.apps.as_ref())
+        .map_or(0, |a| a.len());
+    findings.extend(tag(spec.findings.clone(), environment.as_deref()));
+    findings.extend(check_spec(
+        &mut sources,
+        &spec,
+        platform.as_ref(),
+        environment.as_deref(),
+        &mut cache,
+        &options,
+    ));
+    let files = sources.files().count();
+    let report = Report::new(findings, files, apps, usize::from(environment.is_some()));
+    Ok(Checked { report, sources })
+}
+
+/// The environment whose `dsf` list names one of `files`.
+fn infer_environment(platform: &Platform, files: &[PathBuf]) -> Option<String> {
+    let wanted: Vec<PathBuf> = files.iter().map(|f| normalize(f)).collect();
+    platform
+        .file
+        .environments
+        .iter()
+        .find(|e| {
+            e.dsf
+                .iter()
+                .any(|d| wanted.contains(&normalize(&platform.resolve(d))))
+        })
+        .map(|e| e.name.clone())
+}
+
+fn tag(findings: Vec<Finding>, environment: Option<&str>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .map(|mut f| {
+            if f.environment.is_none() {
+                f.environment = environment.map(str::to_string);
+            }
+            f
+        })
+        .collect()
+}
+
+/// Check a platform repo: the platform file, then every environment's DSFs with the
+/// platform's rules, in promotion order, in one report.
+pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
+    let dir = &request.platform_dir;
+    let path = dir.join("platform.yaml");
+    if !path.is_file() {
+        return Err(Error::io(
+            &path,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no platform.yaml in this folder",
+            ),
+        ));
+    }
+    let limits = limits(request.max_file_bytes);
+    let mut sources = SourceMap::new();
+    let (platform, mut findings) = load_platform(
+        &mut sources,
+        &path,
+        normalize(&path).display().to_string(),
+        &limits,
+    )
+    .map_err(|e| Error::io(&path, e))?;
+    let Some(platform) = platform else {
+        let files = sources.files().count();
+        return Ok(Checked {
+            report: Report::new(findings, files, 0, 0),
+            sources,
+        });
+    };
+    let vars = lookup(&request.vars, request.process_env);
+    let options = LoadOptions {
+        limits,
+        vars: Some(&vars),
+        substitute_values: false,
+    };
+    let mut cache = ValuesCache::new();
+    let mut apps = 0;
+    for (i, env) in platform.file.environments.iter().enumerate() {
+        let mut files = Vec::new();
+        for (j, d) in env.dsf.iter().enumerate() {
+            let p = platform.resolve(d);
+            if p.is_file() {
+                files.push(p);
+            } else {
+                let pointer = format!("/environments/{i}/dsf/{j}");
+                let span = platform.tree.span_at(&pointer, false);
+                findings.push(
+                    Finding::new(
+                        crate::rules::SPEC_FILE_MISSING,
+                        crate::Severity::Error,
+                        format!(
+                            "desired-state file `{d}` of environment `{}` does not exist",
+                            env.name
+                        ),
+                    )
+                    .at(sources.location(span, &pointer))
+                    .environment(env.name.clone()),
+                );
+            }
+        }
+        if files.is_empty() {
+            continue;
+        }
+        let spec = load_spec(&mut sources, &files, &options)
+            .map_err(|e| Error::io(Path::new(&files[0]), e))?;
+        apps += spec
+            .state
+            .as_ref()
+            .and_then(|s| s.apps.as_ref())
+            .map_or(0, |a| a.len());
+        findings.extend(tag(spec.findings.clone(), Some(&env.name)));
+        findings.extend(check_spec(
+            &mut sources,
+            &spec,
+            Some(&platform),
+            Some(&env.name),
+            &mut cache,
+            &options,
+        ));
+    }
+    let files = sources.files().count();
+    let report = Report::new(findings, files, apps, platform.file.environments.len());
+    Ok(Checked { report, sources })
+}

@@ -1,0 +1,177 @@
+//! Loading and checking the platform file.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use super::model::{EnvironmentConfig, PlatformFile, RuleLevel};
+use super::profile::ChartProfile;
+use crate::report::{Finding, Severity};
+use crate::rules::{self, RuleId};
+use crate::schema::{self, Document};
+use crate::source::{read_file, Limits, Node, SourceMap};
+use crate::workload::quantity::Quantity;
+
+/// A loaded, checked platform: the file, where it is, and what was compiled out of it.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    /// The file as written.
+    pub file: PlatformFile,
+    /// The folder relative paths resolve against.
+    pub root: PathBuf,
+    /// The located tree, to point findings at the platform file.
+    pub tree: Node,
+    /// Allowed versions per chart name.
+    pub chart_versions: IndexMap<String, semver::VersionReq>,
+    /// Every profile by name: the built-in ones and the file's.
+    pub profiles: IndexMap<String, ChartProfile>,
+    /// Maximum memory per environment name.
+    pub max_memory: IndexMap<String, Quantity>,
+}
+
+impl Platform {
+    /// A platform from an already parsed file, with the problems found in it as
+    /// (JSON pointer, message) pairs.
+    pub fn from_file(
+        file: PlatformFile,
+        root: PathBuf,
+        tree: Node,
+    ) -> (Platform, Vec<(String, String)>) {
+        let mut findings = Vec::new();
+        let mut bad = |pointer: String, message: String| {
+            findings.push((pointer, message));
+        };
+        let mut profiles: IndexMap<String, ChartProfile> = ["ehealth-service", "generic"]
+            .into_iter()
+            .filter_map(|n| ChartProfile::builtin(n).map(|p| (n.to_string(), p)))
+            .collect();
+        for (name, p) in &file.profiles {
+            profiles.insert(name.clone(), p.clone());
+        }
+        let mut chart_versions = IndexMap::new();
+        for (i, chart) in file.charts.iter().enumerate() {
+            if let Some(v) = &chart.versions {
+                match semver::VersionReq::parse(v) {
+                    Ok(req) => {
+                        chart_versions.insert(chart.name.clone(), req);
+                    }
+                    Err(e) => bad(
+                        format!("/charts/{i}/versions"),
+                        format!("`{v}` is not a semver requirement: {e}"),
+                    ),
+                }
+            }
+            for (j, a) in chart.available.iter().enumerate() {
+                if let Err(e) = semver::Version::parse(a) {
+                    bad(
+                        format!("/charts/{i}/available/{j}"),
+                        format!("`{a}` is not a semver version: {e}"),
+                    );
+                }
+            }
+            if let Some(p) = &chart.profile {
+                if !profiles.contains_key(p) {
+                    let hint = crate::suggest::did_you_mean(p, profiles.keys().map(String::as_str))
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    bad(
+                        format!("/charts/{i}/profile"),
+                        format!("unknown chart profile `{p}`{hint}"),
+                    );
+                }
+            }
+        }
+        let mut max_memory = IndexMap::new();
+        let mut names = std::collections::HashSet::new();
+        for (i, env) in file.environments.iter().enumerate() {
+            if !names.insert(env.name.as_str()) {
+                bad(
+                    format!("/environments/{i}/name"),
+                    format!("environment `{}` is listed twice", env.name),
+                );
+            }
+            if let Some(m) = &env.max_memory {
+                match m.parse::<Quantity>() {
+                    Ok(q) => {
+                        max_memory.insert(env.name.clone(), q);
+                    }
+                    Err(e) => bad(format!("/environments/{i}/maxMemory"), e.to_string()),
+                }
+            }
+        }
+        let platform = Platform {
+            file,
+            root,
+            tree,
+            chart_versions,
+            profiles,
+            max_memory,
+        };
+        (platform, findings)
+    }
+
+    /// The environment of a name.
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentConfig> {
+        self.file.environments.iter().find(|e| e.name == name)
+    }
+
+    /// The severity of `rule` in `env` (`None`: the rule is off there): the environment's
+    /// setting, else the platform's, else the rule's default.
+    pub fn severity(&self, rule: RuleId, env: Option<&str>) -> Option<Severity> {
+        let level = env
+            .and_then(|e| self.environment(e))
+            .and_then(|e| e.rules.get(&rule))
+            .or_else(|| self.file.rules.get(&rule));
+        match level {
+            None => Some(rule.default_severity()),
+            Some(RuleLevel::Error) => Some(Severity::Error),
+            Some(RuleLevel::Warning) => Some(Severity::Warning),
+            Some(RuleLevel::Info) => Some(Severity::Info),
+            Some(RuleLevel::Off) => None,
+        }
+    }
+
+    /// The absolute path of a path written in the platform file.
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        self.root.join(path)
+    }
+}
+
+/// Read, schema-check and compile the platform file at `path`.
+pub fn load_platform(
+    sources: &mut SourceMap,
+    path: &Path,
+    display: String,
+    limits: &Limits,
+) -> std::io::Result<(Option<Platform>, Vec<Finding>)> {
+    let parsed = read_file(sources, path, display, limits, None)?;
+    let mut findings = parsed.findings;
+    let Some(tree) = parsed.root else {
+        return Ok((None, findings));
+    };
+    let checked = schema::check(Document::Platform, &tree, sources);
+    findings.extend(checked.findings);
+    if !checked.invalid.is_empty() {
+        return Ok((None, findings));
+    }
+    let file: PlatformFile = match serde_json::from_value(tree.to_json()) {
+        Ok(f) => f,
+        Err(e) => {
+            findings.push(
+                Finding::new(rules::PLATFORM_INVALID, Severity::Error, e.to_string())
+                    .at(sources.file_location(parsed.file)),
+            );
+            return Ok((None, findings));
+        }
+    };
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (platform, more) = Platform::from_file(file, root, tree);
+    for (pointer, message) in more {
+        let span = platform.tree.span_at(&pointer, false);
+        findings.push(
+            Finding::new(rules::PLATFORM_INVALID, Severity::Error, message)
+                .at(sources.location(span, &pointer)),
+        );
+    }
+    Ok((Some(platform), findings))
+}

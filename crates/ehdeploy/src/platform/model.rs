@@ -1,0 +1,195 @@
+//! The platform file as written.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::profile::ChartProfile;
+use crate::rules::RuleId;
+
+/// `platform.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "ehdeploy platform file")]
+pub struct PlatformFile {
+    /// The platform's name.
+    pub name: String,
+    /// The environments, in promotion order.
+    pub environments: Vec<EnvironmentConfig>,
+    /// Official registries: a host (`registry.example`) or a host and path prefix.
+    #[serde(default)]
+    pub registries: Vec<String>,
+    /// The predefined charts apps may use.
+    #[serde(default)]
+    pub charts: Vec<ChartConfig>,
+    /// Chart profiles beyond the built-in `ehealth-service` and `generic` (same name replaces).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub profiles: IndexMap<String, ChartProfile>,
+    /// The service mesh's namespace injection label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<Mesh>,
+    /// How secrets are recognised.
+    #[serde(default)]
+    pub secrets: SecretsConfig,
+    /// Severity of rules on the whole platform: `error`, `warning`, `info` or `off`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub rules: IndexMap<RuleId, RuleLevel>,
+}
+
+/// One environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentConfig {
+    /// Its name (`inttest`, `exttest`, `preprod`, `prod`).
+    pub name: String,
+    /// Its desired-state files, merged in order; relative to the platform file.
+    pub dsf: Vec<String>,
+    /// The DNS domain every host name of the environment is under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The fewest replicas an app may run with (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_replicas: Option<u32>,
+    /// The largest memory limit an app may set (a Kubernetes quantity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory: Option<String>,
+    /// Whether images must be pinned by digest (default: in `preprod` and `prod`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_digest: Option<bool>,
+    /// Whether charts must be at the newest allowed version (default: in `prod`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_newest_chart: Option<bool>,
+    /// Severity of rules in this environment, over the platform's.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub rules: IndexMap<RuleId, RuleLevel>,
+}
+
+impl EnvironmentConfig {
+    /// Whether images must be pinned by digest here.
+    pub fn requires_digest(&self) -> bool {
+        self.require_digest
+            .unwrap_or(matches!(self.name.as_str(), "preprod" | "prod"))
+    }
+
+    /// Whether charts must be at the newest allowed version here.
+    pub fn requires_newest_chart(&self) -> bool {
+        self.require_newest_chart.unwrap_or(self.name == "prod")
+    }
+
+    /// The fewest replicas.
+    pub fn min_replicas(&self) -> u32 {
+        self.min_replicas.unwrap_or(1)
+    }
+}
+
+/// A predefined chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartConfig {
+    /// The chart's name.
+    pub name: String,
+    /// The URL of its chart repository.
+    pub repository: String,
+    /// The allowed versions, a semver requirement such as `>=2.0.0, <3.0.0` (default: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<String>,
+    /// The published versions, to know the newest allowed one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub available: Vec<String>,
+    /// The chart profile that reads its values (default `generic`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// The service mesh's injection label, required on every namespace that holds an app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Mesh {
+    /// The label key, e.g. `istio-injection`.
+    pub label: String,
+    /// The label value, e.g. `enabled`.
+    pub value: String,
+}
+
+/// How secrets are recognised in values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretsConfig {
+    /// A key whose lowercase name contains one of these holds a secret.
+    #[serde(default = "default_key_patterns")]
+    pub key_patterns: Vec<String>,
+    /// Keys that name a secret rather than hold one (a reference), compared case-insensitively;
+    /// a key ending in one of them is a reference too.
+    #[serde(default = "default_reference_keys")]
+    pub reference_keys: Vec<String>,
+    /// Environment variable names (uppercase substrings) of database and queue connections.
+    #[serde(default = "default_db_queue_names")]
+    pub database_and_queue_names: Vec<String>,
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        SecretsConfig {
+            key_patterns: default_key_patterns(),
+            reference_keys: default_reference_keys(),
+            database_and_queue_names: default_db_queue_names(),
+        }
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn default_key_patterns() -> Vec<String> {
+    strings(&[
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "api-key",
+        "privatekey",
+        "private_key",
+        "private-key",
+        "credential",
+        "accesskey",
+        "access_key",
+    ])
+}
+
+fn default_reference_keys() -> Vec<String> {
+    strings(&[
+        "existingsecret",
+        "secretname",
+        "secretkeyref",
+        "secretref",
+        "valuefrom",
+        "secretkey",
+        "passwordkey",
+        "tokenkey",
+        "secretsfile",
+        "keyref",
+    ])
+}
+
+fn default_db_queue_names() -> Vec<String> {
+    strings(&[
+        "DB_", "DATABASE", "POSTGRES", "MYSQL", "MARIADB", "MONGO", "JDBC", "RABBITMQ", "AMQP",
+        "KAFKA", "QUEUE", "MQ_", "REDIS",
+    ])
+}
+
+/// A rule's severity as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// Report as an error.
+    Error,
+    /// Report as a warning.
+    Warning,
+    /// Report as info.
+    Info,
+    /// Do not report.
+    Off,
+}

@@ -1,0 +1,121 @@
+//! The rules: Helmsman's own checks, and the platform's rules on each app's workload.
+//!
+//! Each rule has a stable id in [`crate::rules`]; its severity comes from the platform file
+//! (environment, then platform, then the rule's default), and `off` silences it.
+
+mod chart;
+mod emit;
+mod helmsman;
+mod image;
+mod network;
+mod resources;
+mod secrets;
+
+use crate::platform::{ChartProfile, Platform};
+use crate::report::Finding;
+use crate::source::{pointer_join, SourceMap};
+use crate::spec::{effective_values, App, AppValues, LoadOptions, LoadedSpec, ValuesCache};
+use crate::workload::Workload;
+
+pub(crate) use emit::Emitter;
+
+/// Helmsman's lifecycle hook keys.
+pub const LIFECYCLE_HOOKS: [&str; 6] = [
+    "preInstall",
+    "postInstall",
+    "preUpgrade",
+    "postUpgrade",
+    "preDelete",
+    "postDelete",
+];
+
+/// Helmsman's hook option keys.
+pub const HOOK_OPTIONS: [&str; 3] = ["successCondition", "successTimeout", "deleteOnSuccess"];
+
+/// One app as the platform rules see it.
+pub(crate) struct AppView<'a> {
+    pub label: &'a str,
+    pub app: &'a App,
+    pub pointer: String,
+    pub values: AppValues,
+    pub profile: Option<&'a ChartProfile>,
+}
+
+/// Run every rule on a loaded spec. With a platform (and the environment's name), the
+/// platform's rules run on each enabled app's effective values too; without one, only
+/// Helmsman's own checks run.
+pub fn check_spec(
+    sources: &mut SourceMap,
+    spec: &LoadedSpec,
+    platform: Option<&Platform>,
+    environment: Option<&str>,
+    cache: &mut ValuesCache,
+    options: &LoadOptions<'_>,
+) -> Vec<Finding> {
+    let (Some(state), Some(tree)) = (&spec.state, &spec.tree) else {
+        return Vec::new();
+    };
+    let mut read_findings = Vec::new();
+    let mut views = Vec::new();
+    if let Some(platform) = platform {
+        let vars = if options.substitute_values {
+            options.vars
+        } else {
+            None
+        };
+        for (label, app) in state.apps.iter().flatten() {
+            if app.enabled != Some(true) {
+                continue;
+            }
+            let pointer = pointer_join("/apps", label);
+            let Some(node) = tree.pointer(&pointer) else {
+                continue;
+            };
+            let values = effective_values(
+                sources,
+                cache,
+                &pointer,
+                node,
+                &options.limits,
+                vars,
+                &mut read_findings,
+            );
+            let profile = chart::chart_config(state, app, platform).and_then(|c| {
+                platform
+                    .profiles
+                    .get(c.profile.as_deref().unwrap_or("generic"))
+            });
+            views.push(AppView {
+                label,
+                app,
+                pointer,
+                values,
+                profile,
+            });
+        }
+    }
+    let mut out = Emitter::new(sources, platform, environment, tree);
+    helmsman::check(&mut out, state);
+    if let Some(platform) = platform {
+        let env = environment.and_then(|e| platform.environment(e));
+        for view in &views {
+            let workload = view.profile.map(|p| Workload::read(&view.values.values, p));
+            chart::check(&mut out, state, view, platform, env);
+            if let Some(w) = &workload {
+                image::check(&mut out, view, w, platform, env);
+                resources::check(&mut out, view, w, platform, env);
+                secrets::check(&mut out, view, w, platform);
+                network::check_app(&mut out, state, view, w, platform);
+            }
+            secrets::check_plaintext(&mut out, view, platform);
+        }
+        let workloads: Vec<(&AppView<'_>, Workload<'_>)> = views
+            .iter()
+            .filter_map(|v| v.profile.map(|p| (v, Workload::read(&v.values.values, p))))
+            .collect();
+        network::check_environment(&mut out, &workloads, env);
+    }
+    let mut findings = out.into_findings();
+    findings.extend(read_findings);
+    findings
+}

@@ -1,0 +1,150 @@
+//! The effective values of an app, exactly as Helm would merge them: `valuesFile(s)` in order,
+//! then `set`, `setString` and `setFile`. Secrets files are references and are never read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::values::{apply_set, coalesce, SetKind};
+use crate::report::{Finding, Severity};
+use crate::rules;
+use crate::source::{
+    pointer_join, read_file, Limits, Mapping, Node, NodeKind, SourceMap, Span, Vars,
+};
+
+/// An app's effective values and, for values that came from the DSF's `set*` keys, the JSON
+/// pointer of the DSF entry that set them (so findings point at the DSF line).
+#[derive(Debug, Clone)]
+pub struct AppValues {
+    /// The merged values.
+    pub values: Node,
+    /// Span of a `set`/`setString`/`setFile` entry → its pointer in the DSF.
+    pub set_pointers: HashMap<Span, String>,
+}
+
+impl AppValues {
+    /// The location of a values node: in the DSF for `set*` values, else in its values file.
+    pub fn location(
+        &self,
+        sources: &SourceMap,
+        node: &Node,
+        values_pointer: &str,
+    ) -> crate::report::Location {
+        let pointer = self
+            .set_pointers
+            .get(&node.span)
+            .map_or(values_pointer, String::as_str);
+        sources.location(node.span, pointer)
+    }
+}
+
+/// Values files parsed once per operation, whichever app or environment uses them.
+#[derive(Debug, Default)]
+pub struct ValuesCache {
+    parsed: HashMap<PathBuf, Option<Node>>,
+}
+
+impl ValuesCache {
+    /// An empty cache.
+    pub fn new() -> ValuesCache {
+        ValuesCache::default()
+    }
+
+    /// The tree of a values file; its syntax findings go to `findings` the first time only.
+    /// A file that does not exist gives `None` (the `spec/file-missing` rule reports it).
+    pub fn get(
+        &mut self,
+        sources: &mut SourceMap,
+        path: &Path,
+        limits: &Limits,
+        vars: Option<Vars<'_>>,
+        findings: &mut Vec<Finding>,
+    ) -> Option<&Node> {
+        if !self.parsed.contains_key(path) {
+            let node = if path.is_file() {
+                match read_file(sources, path, path.display().to_string(), limits, vars) {
+                    Ok(p) => {
+                        findings.extend(p.findings);
+                        p.root
+                    }
+                    Err(_) => None,
+                }
+            } else {
+                None
+            };
+            self.parsed.insert(path.to_path_buf(), node);
+        }
+        self.parsed.get(path).and_then(Option::as_ref)
+    }
+}
+
+/// Compute an app's effective values from its node in the merged DSF tree.
+pub fn effective_values(
+    sources: &mut SourceMap,
+    cache: &mut ValuesCache,
+    app_pointer: &str,
+    app: &Node,
+    limits: &Limits,
+    vars: Option<Vars<'_>>,
+    findings: &mut Vec<Finding>,
+) -> AppValues {
+    let mut values = Node::new(NodeKind::Map(Mapping::new()), app.span);
+    let mut files: Vec<&Node> = Vec::new();
+    if let Some(f) = app.get("valuesFile") {
+        files.push(f);
+    }
+    if let Some(list) = app.get("valuesFiles").and_then(Node::as_seq) {
+        files.extend(list.iter());
+    }
+    for f in files {
+        let Some(path) = f.as_str().filter(|p| !p.is_empty() && !super::is_remote(p)) else {
+            continue;
+        };
+        if let Some(tree) = cache.get(sources, Path::new(path), limits, vars, findings) {
+            if tree.as_map().is_some() {
+                coalesce(&mut values, tree.clone());
+            }
+        }
+    }
+    let mut set_pointers = HashMap::new();
+    for (key, kind) in [
+        ("set", SetKind::Set),
+        ("setString", SetKind::SetString),
+        ("setFile", SetKind::SetFile),
+    ] {
+        let Some(map) = app.get(key).and_then(Node::as_map) else {
+            continue;
+        };
+        let section = pointer_join(app_pointer, key);
+        for (k, e) in map.iter() {
+            let pointer = pointer_join(&section, k);
+            let text = match kind {
+                SetKind::SetFile => {
+                    let Some(path) = e.value.as_str() else {
+                        continue;
+                    };
+                    match std::fs::read_to_string(path) {
+                        Ok(content) => content,
+                        Err(_) => continue,
+                    }
+                }
+                _ => match e.value.scalar_text() {
+                    Some(t) => t,
+                    None => continue,
+                },
+            };
+            match apply_set(&mut values, k, &text, kind, e.value.span) {
+                Ok(()) => {
+                    set_pointers.insert(e.value.span, pointer);
+                }
+                Err(err) => findings.push(
+                    Finding::new(rules::SCHEMA_INVALID, Severity::Error, err.to_string())
+                        .at(sources.location(e.key_span, &pointer)),
+                ),
+            }
+        }
+    }
+    AppValues {
+        values,
+        set_pointers,
+    }
+}

@@ -1,1 +1,0 @@
-//! Helm values: merging values files and applying `set`, `setString` and `setFile`.
