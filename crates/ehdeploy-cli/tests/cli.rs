@@ -1,0 +1,268 @@
+//! End-to-end: the `ehdeploy` binary on the example platform, on Helmsman's own invalid
+//! files and on hostile input, with exit codes 0 / 1 / 2 and every output format.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixtures() -> PathBuf {
+    repo().join("../shared/fixtures/helmsman")
+}
+
+fn ehdeploy(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ehdeploy"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn rules_of(report: &serde_json::Value) -> Vec<(String, String, u64)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_on_the_example_platform_passes_with_only_its_deliberate_warnings() {
+    let out = ehdeploy(&["check", "examples/platform", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out);
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(report["summary"]["environments"], 4);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(f["severity"], "warning", "{f}");
+    }
+    assert!(findings.iter().any(|f| f["rule"] == "schema/unknown-key"
+        && f["location"]["pointer"]
+            .as_str()
+            .unwrap()
+            .ends_with("/purge")));
+    // with --fail-on warning the same report fails
+    let out = ehdeploy(&[
+        "check",
+        "examples/platform",
+        "--fail-on",
+        "warning",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn helmsman_invalid_files_fail_with_located_errors() {
+    let f = fixtures().join("mkubaczyk__helmsman/tests/invalid_example.yaml");
+    let out = ehdeploy(&[
+        "validate",
+        "--format",
+        "json",
+        "--no-process-env",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        rules_of(&json(&out)),
+        [
+            ("schema/invalid".to_string(), "error".to_string(), 12),
+            ("schema/invalid".to_string(), "error".to_string(), 13),
+        ]
+    );
+    let f = fixtures().join("mkubaczyk__helmsman/tests/invalid_example.toml");
+    let out = ehdeploy(&["validate", "--format", "json", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        rules_of(&json(&out)),
+        [("syntax/toml".to_string(), "error".to_string(), 3)]
+    );
+}
+
+#[test]
+fn human_output_shows_the_line_and_a_caret() {
+    let f = fixtures().join("mkubaczyk__helmsman/tests/invalid_example.yaml");
+    let out = ehdeploy(&["validate", "--color", "never", f.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("error[schema/invalid]: `namespaces.staging` must be a mapping or null, but it is a string"), "{text}");
+    assert!(
+        text.contains("12 |   staging: \"staging\"\n   |            ^^^^^^^^^"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn sarif_and_junit_are_well_formed() {
+    let f = fixtures().join("mkubaczyk__helmsman/tests/invalid_example.yaml");
+    let out = ehdeploy(&["validate", "--format", "sarif", f.to_str().unwrap()]);
+    let sarif = json(&out);
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        12
+    );
+    let out = ehdeploy(&["validate", "--format", "junit", f.to_str().unwrap()]);
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testcase") && xml.contains("<failure"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let out = ehdeploy(&["validate", "does/not/exist.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("error[io]: cannot read does/not/exist.yaml"));
+    let out = ehdeploy(&["check", "does/not/exist"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ehdeploy(&[
+        "validate",
+        "--platform",
+        "examples/platform/platform.yaml",
+        "--env",
+        "staging",
+        "examples/platform/envs/prod.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("environment `staging` is not in the platform file"));
+    let out = ehdeploy(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn validate_with_the_platform_infers_the_environment() {
+    let out = ehdeploy(&[
+        "validate",
+        "--format",
+        "json",
+        "--platform",
+        "examples/platform/platform.yaml",
+        "examples/platform/envs/prod.yaml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json(&out)["summary"]["environments"], 1);
+}
+
+#[test]
+fn hostile_input_gives_located_errors_not_panics() {
+    let dir = std::env::temp_dir().join(format!("ehdeploy-cli-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "malformed.yaml",
+            b"apps:\n  web: [1, 2\n".to_vec(),
+            "syntax/yaml",
+        ),
+        ("malformed.toml", b"[apps\nx = 1\n".to_vec(), "syntax/toml"),
+        (
+            "types.yaml",
+            b"namespaces: [a]\napps:\n  web:\n    priority: high\n".to_vec(),
+            "schema/invalid",
+        ),
+        (
+            "utf8.yaml",
+            b"apps:\n  web: \xff\xfe\n".to_vec(),
+            "syntax/encoding",
+        ),
+        (
+            "bomb.yaml",
+            {
+                let mut t = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+                for i in 1..12 {
+                    t.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
+                }
+                t.into_bytes()
+            },
+            "syntax/alias-limit",
+        ),
+        (
+            "deep.yaml",
+            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            "syntax/too-deep",
+        ),
+        ("big.yaml", vec![b'#'; 50 * 1024 * 1024], "syntax/too-large"),
+    ];
+    for (name, bytes, rule) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = ehdeploy(&["validate", "--format", "json", path.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = json(&out);
+        let f = &report["findings"][0];
+        assert!(
+            f["rule"] == rule || (name == "deep.yaml" && f["rule"] == "syntax/yaml"),
+            "{name}: {f}"
+        );
+        assert!(
+            f["location"]["line"].as_u64().unwrap() >= 1 || name == "big.yaml",
+            "{name}: {f}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn schema_prints_the_schemas_and_rules_lists_the_catalogue() {
+    for name in ["dsf", "platform", "spec-file", "report"] {
+        let out = ehdeploy(&["schema", name]);
+        assert_eq!(out.status.code(), Some(0));
+        let on_disk =
+            std::fs::read_to_string(repo().join(format!("schemas/{name}.schema.json"))).unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), on_disk);
+    }
+    let out = ehdeploy(&["rules"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), ehdeploy_rule_count());
+    assert!(text.contains("image/tag-latest"));
+}
+
+fn ehdeploy_rule_count() -> usize {
+    let src = std::fs::read_to_string(repo().join("crates/ehdeploy/src/rules.rs")).unwrap();
+    src.lines()
+        .filter(|l| l.trim_start().starts_with("///") && l.contains(" = \""))
+        .count()
+        .max(
+            src.lines()
+                .filter(|l| l.contains(" = \"") && l.contains('/') && l.trim_end().ends_with(','))
+                .count(),
+        )
+}
