@@ -187,6 +187,9 @@ rules! {
     /// A lifecycle hook that is not valid.
     HELMSMAN_HOOK_INVALID = "helmsman/hook-invalid", Error, "lifecycle hooks name existing manifests or commands and valid conditions",
         "Hooks take a manifest path or URL (or a command in `hooks.*Command`), `successCondition` one of Initialized, Ready, Complete, and `successTimeout` a duration.";
+    /// Settings or certificates that cannot connect to a cluster.
+    HELMSMAN_SETTINGS_INVALID = "helmsman/settings-invalid", Error, "cluster settings and certificates are complete and valid",
+        "Helmsman stops on these before deploying anything: give the cluster URL with its credentials and certificates, valid webhook URLs, and both eyaml keys.";
     /// Image not from an official registry.
     IMAGE_OFFICIAL_REGISTRY = "image/official-registry", Error, "images come from the platform's official registries",
         "Publish the image to the platform's registry (signed) and reference it from there.";

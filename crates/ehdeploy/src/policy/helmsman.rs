@@ -10,6 +10,7 @@ use crate::source::pointer_join;
 use crate::spec::{is_manifest, is_remote, DesiredState};
 
 pub(crate) fn check(out: &mut Emitter<'_>, state: &DesiredState) {
+    check_settings(out, state);
     for (name, url) in &state.helm_repos {
         if let Err(why) = check_url(url) {
             let pointer = pointer_join("/helmRepos", name);
@@ -117,6 +118,113 @@ pub(crate) fn check(out: &mut Emitter<'_>, state: &DesiredState) {
         }
         if let Some(hooks) = &app.hooks {
             check_hooks(out, Some(label), &at("hooks"), hooks);
+        }
+    }
+}
+
+/// Helmsman's checks of `settings` and `certificates` (those that need no cluster).
+fn check_settings(out: &mut Emitter<'_>, state: &DesiredState) {
+    let rule = rules::HELMSMAN_SETTINGS_INVALID;
+    let Some(settings) = &state.settings else {
+        return;
+    };
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    let certs = state.certificates.clone().unwrap_or_default();
+    let has_cert = |k: &str| certs.get(k).is_some_and(|v| !v.is_empty());
+    let bearer = settings.bearer_token == Some(true);
+    if let Some(uri) = settings.cluster_uri.as_deref().filter(|u| !u.is_empty()) {
+        if let Err(why) = check_url(uri) {
+            out.at_dsf(
+                rule,
+                None,
+                "/settings/clusterURI",
+                format!("`clusterURI` `{uri}` is not a valid URL: {why}"),
+            );
+        }
+        if !set(&settings.kube_context) {
+            out.at_dsf(
+                rule,
+                None,
+                "/settings",
+                "`kubeContext` is required when `clusterURI` is set".into(),
+            );
+        }
+        if !bearer && !has_cert("caClient") {
+            for (value, key) in [
+                (&settings.username, "username"),
+                (&settings.password, "password"),
+            ] {
+                if !set(value) {
+                    out.at_dsf(rule, None, "/settings", format!("`{key}` is required to connect to `clusterURI` without a bearer token or client certificate"));
+                }
+            }
+        }
+        let needed: &[&str] = if bearer {
+            &["caCrt"]
+        } else {
+            &["caCrt", "caKey"]
+        };
+        for key in needed {
+            if !has_cert(key) {
+                out.at_dsf(
+                    rule,
+                    None,
+                    "/certificates",
+                    format!("certificate `{key}` is required to connect to `clusterURI`"),
+                );
+            }
+        }
+    } else if bearer {
+        out.at_dsf(
+            rule,
+            None,
+            "/settings/bearerToken",
+            "`bearerToken` is on, but no `clusterURI` is set".into(),
+        );
+    }
+    for (value, key) in [
+        (&settings.slack_webhook, "slackWebhook"),
+        (&settings.ms_teams_webhook, "msTeamsWebhook"),
+    ] {
+        if let Some(url) = value.as_deref().filter(|u| !u.is_empty()) {
+            if let Err(why) = check_url(url) {
+                out.at_dsf(
+                    rule,
+                    None,
+                    &format!("/settings/{key}"),
+                    format!("`{key}` is not a valid URL: {why}"),
+                );
+            }
+        }
+    }
+    if set(&settings.eyaml_private_key_path) != set(&settings.eyaml_public_key_path) {
+        out.at_dsf(
+            rule,
+            None,
+            "/settings",
+            "`eyamlPrivateKeyPath` and `eyamlPublicKeyPath` are needed together".into(),
+        );
+    }
+    if settings.eyaml_gkms == Some(true) {
+        for (value, key) in [
+            (&settings.eyaml_gkms_project, "eyamlGkmsProject"),
+            (&settings.eyaml_gkms_location, "eyamlGkmsLocation"),
+            (&settings.eyaml_gkms_keyring, "eyamlGkmsKeyring"),
+            (&settings.eyaml_gkms_crypto_key, "eyamlGkmsCryptoKey"),
+        ] {
+            if !set(value) {
+                out.at_dsf(
+                    rule,
+                    None,
+                    "/settings/eyamlGkms",
+                    format!("`eyamlGkms` needs `{key}`"),
+                );
+            }
+        }
+    }
+    for (key, value) in &certs {
+        if !value.is_empty() && !is_remote(value) && !Path::new(value).is_file() {
+            out.at_dsf(rule, None, &pointer_join("/certificates", key), format!("certificate `{key}` is neither a bucket or web URL nor an existing file: `{value}`"));
         }
     }
 }

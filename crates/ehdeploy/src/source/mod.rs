@@ -37,7 +37,9 @@ impl Format {
     /// The format of a path, by its extension.
     pub fn of_path(path: &std::path::Path) -> Format {
         match path.extension().and_then(|e| e.to_str()) {
-            Some(ext) if ext.eq_ignore_ascii_case("toml") => Format::Toml,
+            Some(ext) if ext.eq_ignore_ascii_case("toml") || ext.eq_ignore_ascii_case("tml") => {
+                Format::Toml
+            }
             _ => Format::Yaml,
         }
     }

@@ -35,26 +35,37 @@ pub fn read_file(
 ) -> std::io::Result<Parsed> {
     let size = std::fs::metadata(path)?.len();
     if size > limits.max_file_bytes {
-        let file = sources.add(path.to_path_buf(), display, String::new());
-        let message = format!(
-            "the file is {} bytes, more than the limit of {} bytes",
-            size, limits.max_file_bytes
-        );
-        let finding = syntax_finding(
-            sources,
-            rules::SYNTAX_TOO_LARGE,
-            Span::new(file, 0, 0),
-            "",
-            message,
-        );
-        return Ok(Parsed {
-            file,
-            root: None,
-            findings: vec![finding],
-        });
+        return Ok(too_large(sources, path, display, size, limits));
     }
     let bytes = std::fs::read(path)?;
     Ok(parse_bytes(sources, path, display, bytes, limits, vars))
+}
+
+/// A file over the size limit: recorded (empty) so the finding can name it, never parsed.
+fn too_large(
+    sources: &mut SourceMap,
+    path: &Path,
+    display: String,
+    size: u64,
+    limits: &Limits,
+) -> Parsed {
+    let file = sources.add(path.to_path_buf(), display, String::new());
+    let message = format!(
+        "the file is {size} bytes, more than the limit of {} bytes",
+        limits.max_file_bytes
+    );
+    let finding = syntax_finding(
+        sources,
+        rules::SYNTAX_TOO_LARGE,
+        Span::new(file, 0, 0),
+        "",
+        message,
+    );
+    Parsed {
+        file,
+        root: None,
+        findings: vec![finding],
+    }
 }
 
 /// Parse content given in memory as if it were the file `path`.
@@ -68,24 +79,7 @@ pub fn parse_bytes(
 ) -> Parsed {
     let format = Format::of_path(path);
     if bytes.len() as u64 > limits.max_file_bytes {
-        let file = sources.add(path.to_path_buf(), display, String::new());
-        let message = format!(
-            "the file is {} bytes, more than the limit of {} bytes",
-            bytes.len(),
-            limits.max_file_bytes
-        );
-        let finding = syntax_finding(
-            sources,
-            rules::SYNTAX_TOO_LARGE,
-            Span::new(file, 0, 0),
-            "",
-            message,
-        );
-        return Parsed {
-            file,
-            root: None,
-            findings: vec![finding],
-        };
+        return too_large(sources, path, display, bytes.len() as u64, limits);
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
