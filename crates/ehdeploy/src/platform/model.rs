@@ -180,9 +180,9 @@ fn default_db_queue_names() -> Vec<String> {
     ])
 }
 
-/// A rule's severity as configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+/// A rule's severity as configured: `error`, `warning`, `info` or `off` (YAML's plain `off`,
+/// which YAML 1.1 reads as `false`, means `off` too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleLevel {
     /// Report as an error.
     Error,
@@ -192,4 +192,64 @@ pub enum RuleLevel {
     Info,
     /// Do not report.
     Off,
+}
+
+impl RuleLevel {
+    /// The level's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleLevel::Error => "error",
+            RuleLevel::Warning => "warning",
+            RuleLevel::Info => "info",
+            RuleLevel::Off => "off",
+        }
+    }
+}
+
+impl Serialize for RuleLevel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Flag(bool),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Flag(false) => Ok(RuleLevel::Off),
+            Raw::Text(t) => match t.as_str() {
+                "error" => Ok(RuleLevel::Error),
+                "warning" => Ok(RuleLevel::Warning),
+                "info" => Ok(RuleLevel::Info),
+                "off" => Ok(RuleLevel::Off),
+                other => Err(serde::de::Error::custom(format!(
+                    "`{other}` is not a rule level (error, warning, info, off)"
+                ))),
+            },
+            Raw::Flag(true) => Err(serde::de::Error::custom(
+                "a rule level is error, warning, info or off, not `true`",
+            )),
+        }
+    }
+}
+
+impl JsonSchema for RuleLevel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleLevel".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A rule's severity: error, warning, info or off (`false`, as YAML 1.1 reads a plain `off`, is off too).",
+            "anyOf": [
+                { "type": "string", "enum": ["error", "warning", "info", "off"] },
+                { "const": false }
+            ]
+        })
+    }
 }

@@ -76,7 +76,7 @@ pub(crate) fn check(
         {
             match field {
                 None => {
-                    let loc = values.location(out.sources, &values.values, "");
+                    let loc = out.dsf(&view.pointer, false);
                     out.emit(
                         rules::MEMORY_MISSING,
                         Some(label),
@@ -134,7 +134,7 @@ pub(crate) fn check(
         ),
     ] {
         if let (false, Some(path)) = (declared, path) {
-            let loc = values.location(out.sources, &values.values, "");
+            let loc = out.dsf(&view.pointer, false);
             out.emit(
                 rule,
                 Some(label),
