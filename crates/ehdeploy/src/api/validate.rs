@@ -152,26 +152,48 @@ pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
             ));
         }
     }
-    let spec = load_spec(&mut sources, &request.files, &options)
-        .map_err(|e| Error::io(&request.files[0], e))?;
     let mut cache = ValuesCache::new();
+    let apps = check_files(
+        &mut sources,
+        &request.files,
+        platform.as_ref(),
+        environment.as_deref(),
+        &mut cache,
+        &options,
+        &mut findings,
+    )?;
+    let files = sources.files().count();
+    let report = Report::new(findings, files, apps, usize::from(environment.is_some()));
+    Ok(Checked { report, sources })
+}
+
+/// Load one environment's DSFs (merged) and run every rule on them; returns the number of apps.
+fn check_files(
+    sources: &mut SourceMap,
+    files: &[PathBuf],
+    platform: Option<&Platform>,
+    environment: Option<&str>,
+    cache: &mut ValuesCache,
+    options: &LoadOptions<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<usize, Error> {
+    let first = files.first().map_or(Path::new("."), PathBuf::as_path);
+    let spec = load_spec(sources, files, options).map_err(|e| Error::io(first, e))?;
     let apps = spec
         .state
         .as_ref()
         .and_then(|s| s.apps.as_ref())
         .map_or(0, |a| a.len());
-    findings.extend(tag(spec.findings.clone(), environment.as_deref()));
+    findings.extend(tag(spec.findings.clone(), environment));
     findings.extend(check_spec(
-        &mut sources,
+        sources,
         &spec,
-        platform.as_ref(),
-        environment.as_deref(),
-        &mut cache,
-        &options,
+        platform,
+        environment,
+        cache,
+        options,
     ));
-    let files = sources.files().count();
-    let report = Report::new(findings, files, apps, usize::from(environment.is_some()));
-    Ok(Checked { report, sources })
+    Ok(apps)
 }
 
 /// The environment whose `dsf` list names one of `files`.
@@ -265,22 +287,15 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
         if files.is_empty() {
             continue;
         }
-        let spec = load_spec(&mut sources, &files, &options)
-            .map_err(|e| Error::io(Path::new(&files[0]), e))?;
-        apps += spec
-            .state
-            .as_ref()
-            .and_then(|s| s.apps.as_ref())
-            .map_or(0, |a| a.len());
-        findings.extend(tag(spec.findings.clone(), Some(&env.name)));
-        findings.extend(check_spec(
+        apps += check_files(
             &mut sources,
-            &spec,
+            &files,
             Some(&platform),
             Some(&env.name),
             &mut cache,
             &options,
-        ));
+            &mut findings,
+        )?;
     }
     let files = sources.files().count();
     let report = Report::new(findings, files, apps, platform.file.environments.len());

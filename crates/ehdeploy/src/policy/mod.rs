@@ -98,10 +98,13 @@ pub fn check_spec(
     helmsman::check(&mut out, state);
     if let Some(platform) = platform {
         let env = environment.and_then(|e| platform.environment(e));
-        for view in &views {
-            let workload = view.profile.map(|p| Workload::read(&view.values.values, p));
+        let workloads: Vec<(&AppView<'_>, Option<Workload<'_>>)> = views
+            .iter()
+            .map(|v| (v, v.profile.map(|p| Workload::read(&v.values.values, p))))
+            .collect();
+        for (view, workload) in &workloads {
             chart::check(&mut out, state, view, platform, env);
-            if let Some(w) = &workload {
+            if let Some(w) = workload {
                 image::check(&mut out, view, w, platform, env);
                 resources::check(&mut out, view, w, platform, env);
                 secrets::check(&mut out, view, w, platform);
@@ -109,10 +112,6 @@ pub fn check_spec(
             }
             secrets::check_plaintext(&mut out, view, platform);
         }
-        let workloads: Vec<(&AppView<'_>, Workload<'_>)> = views
-            .iter()
-            .filter_map(|v| v.profile.map(|p| (v, Workload::read(&v.values.values, p))))
-            .collect();
         network::check_environment(&mut out, &workloads, env);
     }
     let mut findings = out.into_findings();

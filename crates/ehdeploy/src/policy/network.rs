@@ -67,11 +67,12 @@ pub(crate) fn check_app(
 /// Across the environment: each host name used once, under the environment's domain.
 pub(crate) fn check_environment(
     out: &mut Emitter<'_>,
-    workloads: &[(&AppView<'_>, Workload<'_>)],
+    workloads: &[(&AppView<'_>, Option<Workload<'_>>)],
     env: Option<&EnvironmentConfig>,
 ) {
     let mut seen: HashMap<String, &str> = HashMap::new();
     for (view, w) in workloads {
+        let Some(w) = w else { continue };
         for host in &w.hosts {
             let Some(name) = host.node.as_str() else {
                 continue;
