@@ -133,10 +133,9 @@ impl Finding {
         self
     }
 
-    pub(crate) fn sort_key(&self) -> (Option<&String>, &str, u32, u32, &'static str, &str) {
+    pub(crate) fn sort_key(&self) -> (&str, u32, u32, &'static str, &str) {
         let loc = self.location.as_ref();
         (
-            self.environment.as_ref(),
             loc.map_or("", |l| l.file.as_str()),
             loc.map_or(0, |l| l.line),
             loc.map_or(0, |l| l.column),

@@ -38,14 +38,24 @@ pub struct Summary {
 }
 
 impl Report {
-    /// A report of `findings` over `files` files and `apps` apps; sorts the findings and counts them.
+    /// A report of `findings` over `files` files and `apps` apps; counts the findings and orders
+    /// them: findings about no environment first, then each environment in the order it first
+    /// appears in `findings` (callers give them in promotion order), and within that by file,
+    /// line, column and rule.
     pub fn new(
         mut findings: Vec<Finding>,
         files: usize,
         apps: usize,
         environments: usize,
     ) -> Report {
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut order: Vec<Option<String>> = vec![None];
+        for f in &findings {
+            if !order.contains(&f.environment) {
+                order.push(f.environment.clone());
+            }
+        }
+        let rank = |f: &Finding| order.iter().position(|e| *e == f.environment);
+        findings.sort_by(|a, b| (rank(a), a.sort_key()).cmp(&(rank(b), b.sort_key())));
         findings.dedup();
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         let summary = Summary {
@@ -62,5 +72,58 @@ impl Report {
     /// Whether any finding is at or above `level`.
     pub fn fails_at(&self, level: Severity) -> bool {
         self.findings.iter().any(|f| f.severity >= level)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules;
+
+    fn finding(env: Option<&str>, file: &str, line: u32) -> Finding {
+        let mut f =
+            Finding::new(rules::IMAGE_TAG_LATEST, Severity::Error, "m".into()).at(Location {
+                file: file.into(),
+                line,
+                column: 1,
+                pointer: String::new(),
+            });
+        f.environment = env.map(str::to_string);
+        f
+    }
+
+    #[test]
+    fn environments_keep_promotion_order_and_files_sort_within() {
+        let report = Report::new(
+            vec![
+                finding(Some("inttest"), "b.yaml", 1),
+                finding(Some("prod"), "a.yaml", 1),
+                finding(Some("inttest"), "a.yaml", 9),
+                finding(None, "platform.yaml", 3),
+                finding(Some("inttest"), "a.yaml", 2),
+            ],
+            3,
+            1,
+            2,
+        );
+        let order: Vec<(Option<&str>, &str, u32)> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let l = f.location.as_ref().unwrap();
+                (f.environment.as_deref(), l.file.as_str(), l.line)
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (None, "platform.yaml", 3),
+                (Some("inttest"), "a.yaml", 2),
+                (Some("inttest"), "a.yaml", 9),
+                (Some("inttest"), "b.yaml", 1),
+                (Some("prod"), "a.yaml", 1),
+            ]
+        );
+        assert_eq!(report.summary.errors, 5);
     }
 }

@@ -43,11 +43,20 @@ fn sources() -> SourceMap {
     map
 }
 
-/// Four findings: an error with a snippet (line 12), a warning with a related location
-/// (line 9), an info in another environment whose file is not in the source map, and a
-/// file-level warning about no environment or app.
+/// Four findings, given in promotion order (inttest, then prod): an info in inttest whose
+/// file is not in the source map, an error with a snippet (line 12), a warning with a related
+/// location (line 9), and a file-level warning about no environment or app.
 fn report() -> Report {
     let findings = vec![
+        Finding::new(
+            rules::MEMORY_MISSING,
+            Severity::Info,
+            "memory limit is not set".into(),
+        )
+        .at(loc("values/api.yaml", 3, 9, "/resources"))
+        .help("Set resources.limits.memory.")
+        .app("api")
+        .environment("inttest"),
         Finding::new(
             rules::IMAGE_TAG_LATEST,
             Severity::Error,
@@ -67,15 +76,6 @@ fn report() -> Report {
         .help("Move to 1.3.0.")
         .app("web")
         .environment("prod"),
-        Finding::new(
-            rules::MEMORY_MISSING,
-            Severity::Info,
-            "memory limit is not set".into(),
-        )
-        .at(loc("values/api.yaml", 3, 9, "/resources"))
-        .help("Set resources.limits.memory.")
-        .app("api")
-        .environment("inttest"),
         Finding::new(
             rules::SYNTAX_MULTIPLE_DOCUMENTS,
             Severity::Warning,
