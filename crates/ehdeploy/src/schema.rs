@@ -114,16 +114,26 @@ pub struct Checked {
 /// Check a located tree against a document's schema. Unknown keys are `schema/unknown-key`
 /// warnings with a "did you mean"; everything else is a `schema/invalid` error at the value.
 pub fn check(document: Document, root: &Node, sources: &SourceMap) -> Checked {
-    let mut out = Checked::default();
-    let Some(validator) = document.validator() else {
-        return out;
-    };
     let instance = match document {
         Document::Dsf => dsf_json(root),
         _ => root.to_json(),
     };
+    check_json(document, &instance, root, sources)
+}
+
+/// [`check`] on the JSON of `root` computed by the caller (who needs it for typed parsing too).
+pub fn check_json(
+    document: Document,
+    instance: &Value,
+    root: &Node,
+    sources: &SourceMap,
+) -> Checked {
+    let mut out = Checked::default();
+    let Some(validator) = document.validator() else {
+        return out;
+    };
     let schema = document.schema();
-    for error in validator.iter_errors(&instance) {
+    for error in validator.iter_errors(instance) {
         handle(&error, root, sources, schema, &mut out);
     }
     out

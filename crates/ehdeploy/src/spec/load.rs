@@ -50,9 +50,10 @@ pub fn load_spec(
         load_one(sources, path, options, &mut merged, &mut out, true)?;
     }
     if let Some(tree) = &merged {
-        let checked = schema::check(Document::Dsf, tree, sources);
+        let json = schema::dsf_json(tree);
+        let checked = schema::check_json(Document::Dsf, &json, tree, sources);
         out.findings.extend(checked.findings);
-        out.state = typed(tree, &checked.invalid, sources, &mut out.findings);
+        out.state = typed(json, tree, &checked.invalid, sources, &mut out.findings);
     }
     out.tree = merged;
     Ok(out)
@@ -272,12 +273,12 @@ fn merge(dst: &mut Node, src: Node) {
 /// The typed model of a merged tree, leaving out apps and namespaces that are structurally
 /// wrong (their schema findings are reported) so the rest can still be checked.
 fn typed(
+    mut json: Value,
     tree: &Node,
     invalid: &[String],
     sources: &SourceMap,
     findings: &mut Vec<Finding>,
 ) -> Option<DesiredState> {
-    let mut json = schema::dsf_json(tree);
     for pointer in invalid {
         let tokens: Vec<String> = pointer
             .split('/')
