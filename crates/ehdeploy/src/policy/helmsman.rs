@@ -7,9 +7,9 @@ use std::path::Path;
 use super::{Emitter, HOOK_OPTIONS, LIFECYCLE_HOOKS};
 use crate::rules;
 use crate::source::pointer_join;
-use crate::spec::{is_manifest, is_remote, DesiredState};
+use crate::spec::{is_manifest, is_remote, DesiredState, ValuesCache};
 
-pub(crate) fn check(out: &mut Emitter<'_>, state: &DesiredState) {
+pub(crate) fn check(out: &mut Emitter<'_>, state: &DesiredState, files: &mut ValuesCache) {
     check_settings(out, state);
     for (name, url) in &state.helm_repos {
         if let Err(why) = check_url(url) {
@@ -102,19 +102,26 @@ pub(crate) fn check(out: &mut Emitter<'_>, state: &DesiredState) {
                 );
             }
         }
-        let files = app
+        let referenced = app
             .all_values_files()
             .into_iter()
             .chain(app.all_secrets_files());
-        for (key, path) in files {
+        for (key, path) in referenced {
             let pointer = format!("{ptr}/{key}");
             if path.is_empty() && key == "valuesFile" {
                 continue;
             }
-            check_file(out, label, &pointer, path, true);
+            check_file(out, files, label, &pointer, path, true);
         }
         for (key, path) in &app.set_file {
-            check_file(out, label, &pointer_join(&at("setFile"), key), path, false);
+            check_file(
+                out,
+                files,
+                label,
+                &pointer_join(&at("setFile"), key),
+                path,
+                false,
+            );
         }
         if let Some(hooks) = &app.hooks {
             check_hooks(out, Some(label), &at("hooks"), hooks);
@@ -295,7 +302,14 @@ fn check_chart(
     }
 }
 
-fn check_file(out: &mut Emitter<'_>, label: &str, pointer: &str, path: &str, manifest: bool) {
+fn check_file(
+    out: &mut Emitter<'_>,
+    files: &mut ValuesCache,
+    label: &str,
+    pointer: &str,
+    path: &str,
+    manifest: bool,
+) {
     if is_remote(path) {
         if let Err(why) = check_url(path) {
             out.at_dsf(
@@ -307,7 +321,7 @@ fn check_file(out: &mut Emitter<'_>, label: &str, pointer: &str, path: &str, man
         }
         return;
     }
-    if path.is_empty() || !Path::new(path).is_file() {
+    if path.is_empty() || !files.is_file(Path::new(path)) {
         out.at_dsf(
             rules::SPEC_FILE_MISSING,
             Some(label),

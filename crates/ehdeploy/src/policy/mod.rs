@@ -95,7 +95,7 @@ pub fn check_spec(
         }
     }
     let mut out = Emitter::new(sources, platform, environment, tree);
-    helmsman::check(&mut out, state);
+    helmsman::check(&mut out, state, cache);
     if let Some(platform) = platform {
         let env = environment.and_then(|e| platform.environment(e));
         let workloads: Vec<(&AppView<'_>, Option<Workload<'_>>)> = views

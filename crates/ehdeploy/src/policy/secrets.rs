@@ -6,25 +6,27 @@ use crate::rules;
 use crate::source::{pointer_join, Node, NodeKind};
 use crate::workload::{Field, Workload};
 
-fn is_secret_key(key: &str, config: &SecretsConfig) -> bool {
-    let lower = key.to_ascii_lowercase();
-    config
-        .key_patterns
-        .iter()
-        .any(|p| lower.contains(p.as_str()))
-        && !is_reference_key(&lower, config)
+/// Whether `hay` contains `needle` (lowercase ASCII), ignoring ASCII case, without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-fn is_reference_key(lower: &str, config: &SecretsConfig) -> bool {
-    config
-        .reference_keys
-        .iter()
-        .any(|r| lower == r.as_str() || lower.ends_with(r.as_str()))
-        || lower.ends_with("name")
-        || lower.ends_with("ref")
-        || lower.ends_with("file")
-        || lower.ends_with("path")
-        || lower.ends_with("enabled")
+/// Whether `hay` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ci(hay: &str, suffix: &str) -> bool {
+    let (h, s) = (hay.as_bytes(), suffix.as_bytes());
+    h.len() >= s.len() && h[h.len() - s.len()..].eq_ignore_ascii_case(s)
+}
+
+fn is_secret_key(key: &str, config: &SecretsConfig) -> bool {
+    config.key_patterns.iter().any(|p| contains_ci(key, p)) && !is_reference_key(key, config)
+}
+
+fn is_reference_key(key: &str, config: &SecretsConfig) -> bool {
+    config.reference_keys.iter().any(|r| ends_with_ci(key, r))
+        || ["name", "ref", "file", "path", "enabled"]
+            .iter()
+            .any(|s| ends_with_ci(key, s))
 }
 
 /// A literal that is no secret: empty, or a placeholder for one supplied elsewhere.
@@ -38,45 +40,72 @@ fn is_placeholder(s: &str) -> bool {
         || t.starts_with("{{")
 }
 
+/// One step of the path to a value, kept on a stack while walking so that a pointer is only
+/// built for a finding.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn pointer_of(path: &[Step<'_>]) -> String {
+    path.iter().fold(String::new(), |p, step| match step {
+        Step::Key(k) => pointer_join(&p, k),
+        Step::Index(i) => pointer_join(&p, &i.to_string()),
+    })
+}
+
 /// Plaintext values under secret-looking keys anywhere in the effective values.
 pub(crate) fn check_plaintext(out: &mut Emitter<'_>, view: &AppView<'_>, platform: &Platform) {
     let config = &platform.file.secrets;
-    let mut todo: Vec<(String, &Node)> = vec![(String::new(), &view.values.values)];
-    while let Some((pointer, node)) = todo.pop() {
-        let NodeKind::Map(m) = &node.kind else {
-            if let NodeKind::Seq(items) = &node.kind {
-                for (i, n) in items.iter().enumerate() {
-                    todo.push((pointer_join(&pointer, &i.to_string()), n));
+    let mut path = Vec::new();
+    let mut hits = Vec::new();
+    walk(&view.values.values, &mut path, config, &mut hits);
+    for (key, pointer, node) in hits {
+        let field = Field { node, pointer };
+        out.at_value(
+            rules::SECRETS_PLAINTEXT,
+            view.label,
+            &view.values,
+            &field,
+            format!("`{key}` holds a plaintext value that looks like a secret (value hidden)"),
+        );
+    }
+}
+
+/// Collect (key, pointer, value) of every plaintext value under a secret-looking key. The depth
+/// is bounded by the parser's nesting limit.
+fn walk<'a>(
+    node: &'a Node,
+    path: &mut Vec<Step<'a>>,
+    config: &SecretsConfig,
+    hits: &mut Vec<(&'a str, String, &'a Node)>,
+) {
+    match &node.kind {
+        NodeKind::Map(m) => {
+            for (k, e) in m.iter() {
+                if is_reference_key(k, config) {
+                    continue;
                 }
-            }
-            continue;
-        };
-        for (k, e) in m.iter() {
-            let child = pointer_join(&pointer, k);
-            let lower = k.to_ascii_lowercase();
-            if is_reference_key(&lower, config) {
-                continue;
-            }
-            match &e.value.kind {
-                NodeKind::Str(s) if is_secret_key(k, config) && !is_placeholder(s) => {
-                    let field = Field {
-                        node: &e.value,
-                        pointer: child,
-                    };
-                    out.at_value(
-                        rules::SECRETS_PLAINTEXT,
-                        view.label,
-                        &view.values,
-                        &field,
-                        format!(
-                            "`{k}` holds a plaintext value that looks like a secret (value hidden)"
-                        ),
-                    );
+                path.push(Step::Key(k));
+                match &e.value.kind {
+                    NodeKind::Str(s) if is_secret_key(k, config) && !is_placeholder(s) => {
+                        hits.push((k, pointer_of(path), &e.value));
+                    }
+                    NodeKind::Map(_) | NodeKind::Seq(_) => walk(&e.value, path, config, hits),
+                    _ => {}
                 }
-                NodeKind::Map(_) | NodeKind::Seq(_) => todo.push((child, &e.value)),
-                _ => {}
+                path.pop();
             }
         }
+        NodeKind::Seq(items) => {
+            for (i, n) in items.iter().enumerate() {
+                path.push(Step::Index(i));
+                walk(n, path, config, hits);
+                path.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -117,7 +146,7 @@ pub(crate) fn check(
         let secret_name = config
             .key_patterns
             .iter()
-            .any(|p| var.name.to_ascii_lowercase().contains(p.as_str()));
+            .any(|p| contains_ci(&var.name, p));
         if secret_name || has_credentials(value) {
             out.at_value(
                 rules::SECRETS_REFERENCE,
@@ -133,9 +162,7 @@ pub(crate) fn check(
     }
     for secret in &w.secrets {
         let is_reference = match &secret.field.node.kind {
-            NodeKind::Map(m) => m
-                .keys()
-                .any(|k| is_reference_key(&k.to_ascii_lowercase(), config) || k == "key"),
+            NodeKind::Map(m) => m.keys().any(|k| is_reference_key(k, config) || k == "key"),
             NodeKind::Null => true,
             _ => false,
         };

@@ -1,5 +1,7 @@
 //! The located document tree.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -43,9 +45,12 @@ pub struct Entry {
 }
 
 /// A mapping that keeps document order.
+///
+/// Cloning is cheap: the entries are shared until one of the copies changes (copy on write), so
+/// a values file parsed once can be the base of many apps' effective values without being copied.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mapping {
-    entries: IndexMap<String, Entry>,
+    entries: Arc<IndexMap<String, Entry>>,
 }
 
 impl Mapping {
@@ -61,17 +66,23 @@ impl Mapping {
 
     /// The entry of `key`, to change it.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Entry> {
-        self.entries.get_mut(key)
+        if !self.entries.contains_key(key) {
+            return None;
+        }
+        Arc::make_mut(&mut self.entries).get_mut(key)
     }
 
     /// Set `key`; returns the entry it replaced.
     pub fn insert(&mut self, key: String, entry: Entry) -> Option<Entry> {
-        self.entries.insert(key, entry)
+        Arc::make_mut(&mut self.entries).insert(key, entry)
     }
 
     /// Remove `key`, keeping the order of the others.
     pub fn remove(&mut self, key: &str) -> Option<Entry> {
-        self.entries.shift_remove(key)
+        if !self.entries.contains_key(key) {
+            return None;
+        }
+        Arc::make_mut(&mut self.entries).shift_remove(key)
     }
 
     /// Whether `key` is set.
@@ -86,7 +97,7 @@ impl Mapping {
 
     /// The entries in order, to change them.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Entry)> {
-        self.entries.iter_mut()
+        Arc::make_mut(&mut self.entries).iter_mut()
     }
 
     /// The keys in order.
@@ -101,7 +112,7 @@ impl Mapping {
 
     /// The entries in order, taken out of the mapping.
     pub fn entries_owned(self) -> impl Iterator<Item = (String, Entry)> {
-        self.entries.into_iter()
+        Arc::unwrap_or_clone(self.entries).into_iter()
     }
 
     /// Whether there are no entries.
@@ -317,6 +328,10 @@ pub fn pointer_join(pointer: &str, token: &str) -> String {
     let mut p = String::with_capacity(pointer.len() + token.len() + 1);
     p.push_str(pointer);
     p.push('/');
-    p.push_str(&escape_pointer_token(token));
+    if token.contains(['~', '/']) {
+        p.push_str(&escape_pointer_token(token));
+    } else {
+        p.push_str(token);
+    }
     p
 }

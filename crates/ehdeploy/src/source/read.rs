@@ -33,11 +33,17 @@ pub fn read_file(
     limits: &Limits,
     vars: Option<Vars<'_>>,
 ) -> std::io::Result<Parsed> {
-    let size = std::fs::metadata(path)?.len();
+    // One path lookup: open, then read at most one byte more than the limit.
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
     if size > limits.max_file_bytes {
         return Ok(too_large(sources, path, display, size, limits));
     }
-    let bytes = std::fs::read(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, limits.max_file_bytes.saturating_add(1)),
+        &mut bytes,
+    )?;
     Ok(parse_bytes(sources, path, display, bytes, limits, vars))
 }
 

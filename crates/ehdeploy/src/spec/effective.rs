@@ -37,10 +37,12 @@ impl AppValues {
     }
 }
 
-/// Values files parsed once per operation, whichever app or environment uses them.
+/// Values files parsed once per operation, whichever app or environment uses them, and what
+/// is known of other files' existence (one file-system call per file).
 #[derive(Debug, Default)]
 pub struct ValuesCache {
     parsed: HashMap<PathBuf, Option<Node>>,
+    exists: HashMap<PathBuf, bool>,
 }
 
 impl ValuesCache {
@@ -60,20 +62,27 @@ impl ValuesCache {
         findings: &mut Vec<Finding>,
     ) -> Option<&Node> {
         if !self.parsed.contains_key(path) {
-            let node = if path.is_file() {
-                match read_file(sources, path, path.display().to_string(), limits, vars) {
-                    Ok(p) => {
-                        findings.extend(p.findings);
-                        p.root
-                    }
-                    Err(_) => None,
+            let node = match read_file(sources, path, path.display().to_string(), limits, vars) {
+                Ok(p) => {
+                    findings.extend(p.findings);
+                    self.exists.insert(path.to_path_buf(), true);
+                    p.root
                 }
-            } else {
-                None
+                Err(_) => None,
             };
             self.parsed.insert(path.to_path_buf(), node);
         }
         self.parsed.get(path).and_then(Option::as_ref)
+    }
+
+    /// Whether `path` is a file, asking the file system once per path.
+    pub fn is_file(&mut self, path: &Path) -> bool {
+        if let Some(known) = self.exists.get(path) {
+            return *known;
+        }
+        let is_file = path.is_file();
+        self.exists.insert(path.to_path_buf(), is_file);
+        is_file
     }
 }
 

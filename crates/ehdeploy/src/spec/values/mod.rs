@@ -71,6 +71,15 @@ use crate::source::{pointer_join, Entry, Mapping, Node, NodeKind};
 /// assert_eq!(values.pointer("/image/repository").map(|n| n.span.file), Some(FileId(0)));
 /// ```
 pub fn coalesce(base: &mut Node, overlay: Node) {
+    // Over nothing, a mapping without nulls is taken as it is (shared, not copied).
+    let base_empty = match &base.kind {
+        NodeKind::Map(m) => m.is_empty(),
+        _ => false,
+    };
+    if base_empty && matches!(overlay.kind, NodeKind::Map(_)) && !has_null_members(&overlay) {
+        *base = overlay;
+        return;
+    }
     match overlay.kind {
         NodeKind::Null => {}
         NodeKind::Map(over) => {
@@ -102,7 +111,7 @@ fn merge_mappings(base: &mut Mapping, overlay: Mapping) {
         }
         let value = match entry.value.kind {
             // A mapping taken over whole still drops its nulls.
-            NodeKind::Map(_) => {
+            NodeKind::Map(_) if has_null_members(&entry.value) => {
                 let mut fresh = Node::new(NodeKind::Map(Mapping::new()), entry.value.span);
                 coalesce(&mut fresh, entry.value);
                 fresh
@@ -118,6 +127,23 @@ fn merge_mappings(base: &mut Mapping, overlay: Mapping) {
             },
         );
     }
+}
+
+/// Whether a mapping, or one nested in it through mappings, has a null member.
+fn has_null_members(node: &Node) -> bool {
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        if let NodeKind::Map(m) = &n.kind {
+            for (_, e) in m.iter() {
+                match e.value.kind {
+                    NodeKind::Null => return true,
+                    NodeKind::Map(_) => todo.push(&e.value),
+                    _ => {}
+                }
+            }
+        }
+    }
+    false
 }
 
 /// One step of a values path.
