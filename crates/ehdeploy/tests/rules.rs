@@ -487,6 +487,19 @@ fn platform_invalid() {
         &platform(">=2.0.0, <3.0.0", ">=2.0.0, <<3.0.0").env("test"),
         &["platform/invalid error platform.yaml:22:15 /charts/0/versions"],
     );
+    // A custom chart profile with a values path that cannot be read.
+    let profile = |path: &str| {
+        platform(
+            "mesh:\n",
+            &format!("profiles:\n  custom:\n    image: {path}\nmesh:\n"),
+        )
+        .env("test")
+    };
+    assert_clean(&profile("image.repository"));
+    assert_findings(
+        &profile("image..repository"),
+        &["platform/invalid error platform.yaml:27:12 /profiles/custom/image"],
+    );
 }
 
 #[test]

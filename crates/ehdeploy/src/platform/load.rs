@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use super::model::{EnvironmentConfig, PlatformFile, RuleLevel};
-use super::profile::ChartProfile;
+use super::profile::{ChartProfile, CompiledProfile};
 use crate::report::{Finding, Severity};
 use crate::rules::{self, RuleId};
 use crate::schema::{self, Document};
@@ -23,8 +23,8 @@ pub struct Platform {
     pub tree: Node,
     /// Allowed versions per chart name.
     pub chart_versions: IndexMap<String, semver::VersionReq>,
-    /// Every profile by name: the built-in ones and the file's.
-    pub profiles: IndexMap<String, ChartProfile>,
+    /// Every profile by name, compiled: the built-in ones and the file's.
+    pub profiles: IndexMap<String, CompiledProfile>,
     /// Maximum memory per environment name.
     pub max_memory: IndexMap<String, Quantity>,
 }
@@ -41,12 +41,22 @@ impl Platform {
         let mut bad = |pointer: String, message: String| {
             findings.push((pointer, message));
         };
-        let mut profiles: IndexMap<String, ChartProfile> = ["ehealth-service", "generic"]
+        let mut profiles: IndexMap<String, CompiledProfile> = ["ehealth-service", "generic"]
             .into_iter()
-            .filter_map(|n| ChartProfile::builtin(n).map(|p| (n.to_string(), p)))
+            .filter_map(|n| ChartProfile::builtin(n).map(|p| (n.to_string(), p.compile().0)))
             .collect();
         for (name, p) in &file.profiles {
-            profiles.insert(name.clone(), p.clone());
+            let (compiled, malformed) = p.compile();
+            for (key, path) in malformed {
+                bad(
+                    format!(
+                        "/profiles/{}/{key}",
+                        crate::source::escape_pointer_token(name)
+                    ),
+                    format!("`{path}` is not a values path (dotted keys, `[N]`, `[*]`)"),
+                );
+            }
+            profiles.insert(name.clone(), compiled);
         }
         let mut chart_versions = IndexMap::new();
         for (i, chart) in file.charts.iter().enumerate() {

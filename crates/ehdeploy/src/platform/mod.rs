@@ -9,4 +9,4 @@ mod profile;
 
 pub use load::{load_platform, Platform};
 pub use model::{ChartConfig, EnvironmentConfig, Mesh, PlatformFile, RuleLevel, SecretsConfig};
-pub use profile::ChartProfile;
+pub use profile::{ChartProfile, CompiledProfile};

@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::spec::values::ValuesPath;
+
 /// Values paths of one chart (dotted, with `[*]` over lists). An unset path means the chart
 /// does not have that setting, and rules about it do not apply.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -99,5 +101,67 @@ impl ChartProfile {
             "generic" => Some(ChartProfile::generic()),
             _ => None,
         }
+    }
+}
+
+/// A chart profile with its paths parsed, ready to read many apps' values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompiledProfile {
+    /// Image repository.
+    pub image: Option<ValuesPath>,
+    /// Image tag.
+    pub tag: Option<ValuesPath>,
+    /// Image digest.
+    pub digest: Option<ValuesPath>,
+    /// Replica count.
+    pub replicas: Option<ValuesPath>,
+    /// Memory request.
+    pub memory_request: Option<ValuesPath>,
+    /// Memory limit.
+    pub memory_limit: Option<ValuesPath>,
+    /// Container ports.
+    pub ports: Option<ValuesPath>,
+    /// Environment variables.
+    pub env: Option<ValuesPath>,
+    /// Secret references.
+    pub secrets: Option<ValuesPath>,
+    /// DNS host names.
+    pub hosts: Option<ValuesPath>,
+    /// Liveness probe.
+    pub liveness_probe: Option<ValuesPath>,
+    /// Readiness probe.
+    pub readiness_probe: Option<ValuesPath>,
+    /// Canary switch.
+    pub canary: Option<ValuesPath>,
+}
+
+impl ChartProfile {
+    /// Parse every path; the malformed ones are returned by their key (`image`, `ports`, …).
+    pub fn compile(&self) -> (CompiledProfile, Vec<(&'static str, String)>) {
+        let mut bad = Vec::new();
+        let mut one = |key: &'static str, path: &Option<String>| {
+            let text = path.as_deref()?;
+            let parsed = ValuesPath::parse(text);
+            if parsed.is_none() {
+                bad.push((key, text.to_string()));
+            }
+            parsed
+        };
+        let compiled = CompiledProfile {
+            image: one("image", &self.image),
+            tag: one("tag", &self.tag),
+            digest: one("digest", &self.digest),
+            replicas: one("replicas", &self.replicas),
+            memory_request: one("memoryRequest", &self.memory_request),
+            memory_limit: one("memoryLimit", &self.memory_limit),
+            ports: one("ports", &self.ports),
+            env: one("env", &self.env),
+            secrets: one("secrets", &self.secrets),
+            hosts: one("hosts", &self.hosts),
+            liveness_probe: one("livenessProbe", &self.liveness_probe),
+            readiness_probe: one("readinessProbe", &self.readiness_probe),
+            canary: one("canary", &self.canary),
+        };
+        (compiled, bad)
     }
 }

@@ -11,7 +11,7 @@ mod network;
 mod resources;
 mod secrets;
 
-use crate::platform::{ChartProfile, Platform};
+use crate::platform::{CompiledProfile, Platform};
 use crate::report::Finding;
 use crate::source::{pointer_join, SourceMap};
 use crate::spec::{effective_values, App, AppValues, LoadOptions, LoadedSpec, ValuesCache};
@@ -38,7 +38,7 @@ pub(crate) struct AppView<'a> {
     pub app: &'a App,
     pub pointer: String,
     pub values: AppValues,
-    pub profile: Option<&'a ChartProfile>,
+    pub profile: Option<&'a CompiledProfile>,
 }
 
 /// Run every rule on a loaded spec. With a platform (and the environment's name), the

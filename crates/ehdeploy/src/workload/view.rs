@@ -1,8 +1,8 @@
 //! Reading an app's effective values through a chart profile.
 
-use crate::platform::ChartProfile;
+use crate::platform::CompiledProfile;
 use crate::source::{pointer_join, Node, NodeKind};
-use crate::spec::values::get_path;
+use crate::spec::values::ValuesPath;
 
 /// A value of the effective values with its JSON pointer in the values tree.
 #[derive(Debug, Clone)]
@@ -55,20 +55,20 @@ pub struct Workload<'a> {
 
 impl<'a> Workload<'a> {
     /// Read `values` through `profile`. Null values count as unset.
-    pub fn read(values: &'a Node, profile: &ChartProfile) -> Workload<'a> {
-        let one = |path: &Option<String>| -> Option<Field<'a>> {
-            let path = path.as_deref()?;
-            get_path(values, path)
+    pub fn read(values: &'a Node, profile: &CompiledProfile) -> Workload<'a> {
+        let one = |path: &Option<ValuesPath>| -> Option<Field<'a>> {
+            path.as_ref()?
+                .get(values)
                 .into_iter()
                 .find(|(_, n)| !n.is_null())
                 .map(|(pointer, node)| Field { node, pointer })
         };
-        let many = |path: &Option<String>| -> Vec<Field<'a>> {
-            let Some(path) = path.as_deref() else {
+        let many = |path: &Option<ValuesPath>| -> Vec<Field<'a>> {
+            let Some(path) = path.as_ref() else {
                 return Vec::new();
             };
             let mut out = Vec::new();
-            for (pointer, node) in get_path(values, path) {
+            for (pointer, node) in path.get(values) {
                 match &node.kind {
                     NodeKind::Null => {}
                     NodeKind::Seq(items) => {
@@ -86,12 +86,12 @@ impl<'a> Workload<'a> {
             }
             out
         };
-        let named = |path: &Option<String>| -> Vec<Named<'a>> {
+        let named = |path: &Option<ValuesPath>| -> Vec<Named<'a>> {
             let mut out = Vec::new();
-            let Some(path) = path.as_deref() else {
+            let Some(path) = path.as_ref() else {
                 return out;
             };
-            for (pointer, node) in get_path(values, path) {
+            for (pointer, node) in path.get(values) {
                 match &node.kind {
                     NodeKind::Map(m) => {
                         for (k, e) in m.iter() {

@@ -247,11 +247,43 @@ fn parse_path(path: &str) -> Option<Vec<PathSeg>> {
 /// # Ok::<(), ehdeploy::spec::values::SetError>(())
 /// ```
 pub fn get_path<'a>(values: &'a Node, path: &str) -> Vec<(String, &'a Node)> {
-    let mut out = Vec::new();
-    if let Some(segs) = parse_path(path) {
-        walk(values, &segs, String::new(), &mut out);
+    ValuesPath::parse(path).map_or_else(Vec::new, |p| p.get(values))
+}
+
+/// A values path (see [`get_path`]) parsed once, to be read from many apps' values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesPath {
+    text: String,
+    segs: Vec<PathSeg>,
+}
+
+impl ValuesPath {
+    /// Parse a path; `None` when it is malformed.
+    ///
+    /// ```
+    /// use ehdeploy::spec::values::ValuesPath;
+    /// assert_eq!(ValuesPath::parse("ingress.hosts[*].host").map(|p| p.to_string()), Some("ingress.hosts[*].host".into()));
+    /// assert!(ValuesPath::parse("a..b").is_none());
+    /// ```
+    pub fn parse(path: &str) -> Option<ValuesPath> {
+        Some(ValuesPath {
+            text: path.to_string(),
+            segs: parse_path(path)?,
+        })
     }
-    out
+
+    /// Every value at this path, with its JSON pointer, in document order.
+    pub fn get<'a>(&self, values: &'a Node) -> Vec<(String, &'a Node)> {
+        let mut out = Vec::new();
+        walk(values, &self.segs, String::new(), &mut out);
+        out
+    }
+}
+
+impl std::fmt::Display for ValuesPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 fn walk<'a>(node: &'a Node, segs: &[PathSeg], pointer: String, out: &mut Vec<(String, &'a Node)>) {
