@@ -3,7 +3,7 @@
 use super::{AppView, Emitter};
 use crate::platform::{Platform, SecretsConfig};
 use crate::rules;
-use crate::source::{pointer_join, Node, NodeKind};
+use crate::source::{pointer_of, Node, NodeKind, Step};
 use crate::workload::{Field, Workload};
 
 /// Whether `hay` contains `needle` (lowercase ASCII), ignoring ASCII case, without allocating.
@@ -38,21 +38,6 @@ fn is_placeholder(s: &str) -> bool {
         || t.starts_with("vault:")
         || t.starts_with("ENC[")
         || t.starts_with("{{")
-}
-
-/// One step of the path to a value, kept on a stack while walking so that a pointer is only
-/// built for a finding.
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn pointer_of(path: &[Step<'_>]) -> String {
-    path.iter().fold(String::new(), |p, step| match step {
-        Step::Key(k) => pointer_join(&p, k),
-        Step::Index(i) => pointer_join(&p, &i.to_string()),
-    })
 }
 
 /// Plaintext values under secret-looking keys anywhere in the effective values.

@@ -44,13 +44,17 @@ pub struct Entry {
     pub value: Node,
 }
 
+/// The entries of a mapping: document order, and a fast hasher with a per-process random seed
+/// (foldhash: quick on short keys, and not predictable enough for a hostile file to flood it).
+type Entries = IndexMap<String, Entry, foldhash::fast::RandomState>;
+
 /// A mapping that keeps document order.
 ///
 /// Cloning is cheap: the entries are shared until one of the copies changes (copy on write), so
 /// a values file parsed once can be the base of many apps' effective values without being copied.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mapping {
-    entries: Arc<IndexMap<String, Entry>>,
+    entries: Arc<Entries>,
 }
 
 impl Mapping {
@@ -332,6 +336,30 @@ pub fn pointer_join(pointer: &str, token: &str) -> String {
         p.push_str(&escape_pointer_token(token));
     } else {
         p.push_str(token);
+    }
+    p
+}
+
+/// One step of a path into a tree, kept on a stack while walking so that a JSON pointer is
+/// only built for the values that need one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step<'a> {
+    /// A mapping key.
+    Key(&'a str),
+    /// A sequence index.
+    Index(usize),
+}
+
+/// The JSON pointer of a path.
+pub(crate) fn pointer_of(path: &[Step<'_>]) -> String {
+    let mut p = String::new();
+    for step in path {
+        p.push('/');
+        match step {
+            Step::Key(k) if k.contains(['~', '/']) => p.push_str(&escape_pointer_token(k)),
+            Step::Key(k) => p.push_str(k),
+            Step::Index(i) => p.push_str(&i.to_string()),
+        }
     }
     p
 }

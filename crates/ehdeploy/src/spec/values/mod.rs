@@ -11,7 +11,7 @@ mod set;
 
 pub use set::{apply_set, SetError, SetKind, SetProblem, MAX_INDEX, MAX_NESTED_NAME_LEVEL};
 
-use crate::source::{pointer_join, Entry, Mapping, Node, NodeKind};
+use crate::source::{pointer_of, Entry, Mapping, Node, NodeKind, Step};
 
 /// Merge the values file `overlay` over `base`, as Helm merges `-f base.yaml -f overlay.yaml`.
 ///
@@ -275,7 +275,7 @@ impl ValuesPath {
     /// Every value at this path, with its JSON pointer, in document order.
     pub fn get<'a>(&self, values: &'a Node) -> Vec<(String, &'a Node)> {
         let mut out = Vec::new();
-        walk(values, &self.segs, String::new(), &mut out);
+        walk(values, &self.segs, &mut Vec::new(), &mut out);
         out
     }
 }
@@ -286,30 +286,40 @@ impl std::fmt::Display for ValuesPath {
     }
 }
 
-fn walk<'a>(node: &'a Node, segs: &[PathSeg], pointer: String, out: &mut Vec<(String, &'a Node)>) {
+fn walk<'n: 't, 's: 't, 't>(
+    node: &'n Node,
+    segs: &'s [PathSeg],
+    trail: &mut Vec<Step<'t>>,
+    out: &mut Vec<(String, &'n Node)>,
+) {
     let Some((seg, rest)) = segs.split_first() else {
-        out.push((pointer, node));
+        out.push((pointer_of(trail), node));
         return;
+    };
+    let mut step = |step: Step<'t>, child: &'n Node| {
+        trail.push(step);
+        walk(child, rest, trail, out);
+        trail.pop();
     };
     match seg {
         PathSeg::Key(key) => {
             if let Some(entry) = node.as_map().and_then(|m| m.get(key)) {
-                walk(&entry.value, rest, pointer_join(&pointer, key), out);
+                step(Step::Key(key), &entry.value);
             }
         }
         PathSeg::AnyKey => {
             for (key, entry) in node.as_map().into_iter().flat_map(Mapping::iter) {
-                walk(&entry.value, rest, pointer_join(&pointer, key), out);
+                step(Step::Key(key), &entry.value);
             }
         }
         PathSeg::Index(index) => {
             if let Some(item) = node.as_seq().and_then(|s| s.get(*index)) {
-                walk(item, rest, pointer_join(&pointer, &index.to_string()), out);
+                step(Step::Index(*index), item);
             }
         }
         PathSeg::AnyIndex => {
             for (index, item) in node.as_seq().unwrap_or_default().iter().enumerate() {
-                walk(item, rest, pointer_join(&pointer, &index.to_string()), out);
+                step(Step::Index(index), item);
             }
         }
     }
