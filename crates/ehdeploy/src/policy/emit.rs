@@ -1,30 +1,47 @@
-//! Emitting findings with the platform's severities and locations.
+//! Emitting findings with the platform's severities. A finding keeps the span of its value
+//! until the end, when its line and column are read off the sources, so that rules can run
+//! while values files are still being read into them.
 
 use crate::platform::Platform;
-use crate::report::{Finding, Location};
+use crate::report::Finding;
 use crate::rules::RuleId;
-use crate::source::{Node, SourceMap};
+use crate::source::{Node, SourceMap, Span};
 use crate::spec::AppValues;
 use crate::workload::Field;
 
+/// Where a finding points: a span and the JSON pointer of the value in its document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub span: Span,
+    pub pointer: String,
+}
+
+impl Place {
+    /// The place of a value of an app's effective values: in the DSF for `set*` values, else in
+    /// its values file.
+    pub fn of_value(values: &AppValues, field: &Field<'_>) -> Place {
+        Place {
+            span: field.node.span,
+            pointer: values.pointer_of(field.node, &field.pointer),
+        }
+    }
+}
+
 /// Collects findings for one environment (or one spec without a platform).
 pub(crate) struct Emitter<'a> {
-    pub sources: &'a SourceMap,
     platform: Option<&'a Platform>,
     environment: Option<&'a str>,
     pub tree: &'a Node,
-    findings: Vec<Finding>,
+    findings: Vec<(Finding, Place)>,
 }
 
 impl<'a> Emitter<'a> {
     pub fn new(
-        sources: &'a SourceMap,
         platform: Option<&'a Platform>,
         environment: Option<&'a str>,
         tree: &'a Node,
     ) -> Emitter<'a> {
         Emitter {
-            sources,
             platform,
             environment,
             tree,
@@ -32,8 +49,8 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// Report `rule` at `location` unless it is off here.
-    pub fn emit(&mut self, rule: RuleId, app: Option<&str>, location: Location, message: String) {
+    /// Report `rule` at `place` unless it is off here.
+    pub fn emit(&mut self, rule: RuleId, app: Option<&str>, place: Place, message: String) {
         let severity = match self.platform {
             Some(p) => p.severity(rule, self.environment),
             None => Some(rule.default_severity()),
@@ -41,22 +58,24 @@ impl<'a> Emitter<'a> {
         let Some(severity) = severity else {
             return;
         };
-        let mut f = Finding::new(rule, severity, message).at(location);
+        let mut f = Finding::new(rule, severity, message);
         f.app = app.map(str::to_string);
         f.environment = self.environment.map(str::to_string);
-        self.findings.push(f);
+        self.findings.push((f, place));
     }
 
-    /// The location of a value (or key) in the DSF tree.
-    pub fn dsf(&self, pointer: &str, key: bool) -> Location {
-        self.sources
-            .location(self.tree.span_at(pointer, key), pointer)
+    /// The place of a value (or key) in the DSF tree.
+    pub fn dsf(&self, pointer: &str, key: bool) -> Place {
+        Place {
+            span: self.tree.span_at(pointer, key),
+            pointer: pointer.to_string(),
+        }
     }
 
     /// Report at a value of the DSF tree.
     pub fn at_dsf(&mut self, rule: RuleId, app: Option<&str>, pointer: &str, message: String) {
-        let loc = self.dsf(pointer, false);
-        self.emit(rule, app, loc, message);
+        let place = self.dsf(pointer, false);
+        self.emit(rule, app, place, message);
     }
 
     /// Report at a value of an app's effective values.
@@ -68,11 +87,14 @@ impl<'a> Emitter<'a> {
         field: &Field<'_>,
         message: String,
     ) {
-        let loc = values.location(self.sources, field.node, &field.pointer);
-        self.emit(rule, Some(app), loc, message);
+        self.emit(rule, Some(app), Place::of_value(values, field), message);
     }
 
-    pub fn into_findings(self) -> Vec<Finding> {
+    /// The findings, located in `sources`.
+    pub fn into_findings(self, sources: &SourceMap) -> Vec<Finding> {
         self.findings
+            .into_iter()
+            .map(|(f, place)| f.at(sources.location(place.span, &place.pointer)))
+            .collect()
     }
 }

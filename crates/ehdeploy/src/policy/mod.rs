@@ -17,7 +17,7 @@ use crate::source::{pointer_join, SourceMap};
 use crate::spec::{effective_values, App, AppValues, LoadOptions, LoadedSpec, ValuesCache};
 use crate::workload::Workload;
 
-pub(crate) use emit::Emitter;
+pub(crate) use emit::{Emitter, Place};
 
 /// Helmsman's lifecycle hook keys.
 pub const LIFECYCLE_HOOKS: [&str; 6] = [
@@ -56,13 +56,16 @@ pub fn check_spec(
         return Vec::new();
     };
     let mut read_findings = Vec::new();
-    let mut views = Vec::new();
+    let mut out = Emitter::new(platform, environment, tree);
     if let Some(platform) = platform {
+        let env = environment.and_then(|e| platform.environment(e));
         let vars = if options.substitute_values {
             options.vars
         } else {
             None
         };
+        let mut hosts = Vec::new();
+        // Each app whole, one after the other, while its values are fresh in memory.
         for (label, app) in state.apps.iter().flatten() {
             if app.enabled != Some(true) {
                 continue;
@@ -85,36 +88,28 @@ pub fn check_spec(
                     .profiles
                     .get(c.profile.as_deref().unwrap_or("generic"))
             });
-            views.push(AppView {
+            let view = AppView {
                 label,
                 app,
                 pointer,
                 values,
                 profile,
-            });
-        }
-    }
-    let mut out = Emitter::new(sources, platform, environment, tree);
-    helmsman::check(&mut out, state, cache);
-    if let Some(platform) = platform {
-        let env = environment.and_then(|e| platform.environment(e));
-        let workloads: Vec<(&AppView<'_>, Option<Workload<'_>>)> = views
-            .iter()
-            .map(|v| (v, v.profile.map(|p| Workload::read(&v.values.values, p))))
-            .collect();
-        for (view, workload) in &workloads {
-            chart::check(&mut out, state, view, platform, env);
-            if let Some(w) = workload {
-                image::check(&mut out, view, w, platform, env);
-                resources::check(&mut out, view, w, platform, env);
-                secrets::check(&mut out, view, w, platform);
-                network::check_app(&mut out, state, view, w, platform);
+            };
+            chart::check(&mut out, state, &view, platform, env);
+            if let Some(profile) = view.profile {
+                let w = Workload::read(&view.values.values, profile);
+                image::check(&mut out, &view, &w, platform, env);
+                resources::check(&mut out, &view, &w, platform, env);
+                secrets::check(&mut out, &view, &w, platform);
+                network::check_app(&mut out, state, &view, &w, platform, env);
+                hosts.extend(network::hosts_of(&view, &w));
             }
-            secrets::check_plaintext(&mut out, view, platform);
+            secrets::check_plaintext(&mut out, &view, platform);
         }
-        network::check_environment(&mut out, &workloads, env);
+        network::check_environment(&mut out, &hosts);
     }
-    let mut findings = out.into_findings();
+    helmsman::check(&mut out, state, cache);
+    let mut findings = out.into_findings(sources);
     findings.extend(read_findings);
     findings
 }

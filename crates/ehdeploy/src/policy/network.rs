@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{AppView, Emitter};
+use super::{AppView, Emitter, Place};
 use crate::platform::{EnvironmentConfig, Platform};
 use crate::rules;
 use crate::source::pointer_join;
@@ -17,6 +17,7 @@ pub(crate) fn check_app(
     view: &AppView<'_>,
     w: &Workload<'_>,
     platform: &Platform,
+    env: Option<&EnvironmentConfig>,
 ) {
     let label = view.label;
     for host in &w.hosts {
@@ -38,6 +39,16 @@ pub(crate) fn check_app(
                 host,
                 format!("host name `{name}` is not valid: {e}"),
             );
+        } else if let Some(domain) = env.and_then(|e| e.domain.as_deref()) {
+            if !is_under_domain(name, domain) {
+                out.at_value(
+                    rules::DNS_DOMAIN,
+                    label,
+                    &view.values,
+                    host,
+                    format!("host name `{name}` is not under the environment's domain `{domain}`"),
+                );
+            }
         }
     }
     if let Some(mesh) = &platform.file.mesh {
@@ -64,45 +75,42 @@ pub(crate) fn check_app(
     }
 }
 
-/// Across the environment: each host name used once, under the environment's domain.
-pub(crate) fn check_environment(
-    out: &mut Emitter<'_>,
-    workloads: &[(&AppView<'_>, Option<Workload<'_>>)],
-    env: Option<&EnvironmentConfig>,
-) {
+/// One use of a host name, kept for the environment-wide check.
+pub(crate) struct HostUse<'a> {
+    pub app: &'a str,
+    pub name: String,
+    pub place: Place,
+}
+
+/// The host names an app uses.
+pub(crate) fn hosts_of<'a>(view: &AppView<'a>, w: &Workload<'_>) -> Vec<HostUse<'a>> {
+    w.hosts
+        .iter()
+        .filter_map(|host| {
+            Some(HostUse {
+                app: view.label,
+                name: host.node.as_str()?.to_string(),
+                place: Place::of_value(&view.values, host),
+            })
+        })
+        .collect()
+}
+
+/// Across the environment: each host name used by one app only.
+pub(crate) fn check_environment(out: &mut Emitter<'_>, hosts: &[HostUse<'_>]) {
     let mut seen: HashMap<String, &str> = HashMap::new();
-    for (view, w) in workloads {
-        let Some(w) = w else { continue };
-        for host in &w.hosts {
-            let Some(name) = host.node.as_str() else {
-                continue;
-            };
-            if let Some(domain) = env.and_then(|e| e.domain.as_deref()) {
-                if validate_hostname(name).is_ok() && !is_under_domain(name, domain) {
-                    out.at_value(
-                        rules::DNS_DOMAIN,
-                        view.label,
-                        &view.values,
-                        host,
-                        format!(
-                            "host name `{name}` is not under the environment's domain `{domain}`"
-                        ),
-                    );
-                }
-            }
-            let key = name.to_ascii_lowercase();
-            match seen.get(&key) {
-                Some(first) if *first != view.label => out.at_value(
-                    rules::DNS_DUPLICATE,
-                    view.label,
-                    &view.values,
-                    host,
-                    format!("host name `{name}` is also used by app `{first}`"),
-                ),
-                Some(_) => {}
-                None => {
-                    seen.insert(key, view.label);
-                }
+    for host in hosts {
+        let key = host.name.to_ascii_lowercase();
+        match seen.get(&key) {
+            Some(first) if *first != host.app => out.emit(
+                rules::DNS_DUPLICATE,
+                Some(host.app),
+                host.place.clone(),
+                format!("host name `{}` is also used by app `{first}`", host.name),
+            ),
+            Some(_) => {}
+            None => {
+                seen.insert(key, host.app);
             }
         }
     }

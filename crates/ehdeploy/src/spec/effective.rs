@@ -22,18 +22,13 @@ pub struct AppValues {
 }
 
 impl AppValues {
-    /// The location of a values node: in the DSF for `set*` values, else in its values file.
-    pub fn location(
-        &self,
-        sources: &SourceMap,
-        node: &Node,
-        values_pointer: &str,
-    ) -> crate::report::Location {
-        let pointer = self
-            .set_pointers
+    /// The JSON pointer to show for a values node: its DSF entry for `set*` values, else its
+    /// pointer in the values.
+    pub fn pointer_of(&self, node: &Node, values_pointer: &str) -> String {
+        self.set_pointers
             .get(&node.span)
-            .map_or(values_pointer, String::as_str);
-        sources.location(node.span, pointer)
+            .map_or(values_pointer, String::as_str)
+            .to_string()
     }
 }
 
