@@ -6,6 +6,7 @@
 //! a person edits. Parsing is bounded by [`Limits`]: file size, nesting depth and alias expansion.
 
 mod files;
+mod mapping;
 mod node;
 mod read;
 mod scalar;

@@ -1,11 +1,9 @@
 //! The located document tree.
 
-use std::sync::Arc;
-
-use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::files::Span;
+pub use super::mapping::Mapping;
 
 /// A value of a parsed document with the span of its text.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,87 +40,6 @@ pub struct Entry {
     pub key_span: Span,
     /// The value.
     pub value: Node,
-}
-
-/// The entries of a mapping: document order, and a fast hasher with a per-process random seed
-/// (foldhash: quick on short keys, and not predictable enough for a hostile file to flood it).
-type Entries = IndexMap<String, Entry, foldhash::fast::RandomState>;
-
-/// A mapping that keeps document order.
-///
-/// Cloning is cheap: the entries are shared until one of the copies changes (copy on write), so
-/// a values file parsed once can be the base of many apps' effective values without being copied.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Mapping {
-    entries: Arc<Entries>,
-}
-
-impl Mapping {
-    /// An empty mapping.
-    pub fn new() -> Mapping {
-        Mapping::default()
-    }
-
-    /// The entry of `key`.
-    pub fn get(&self, key: &str) -> Option<&Entry> {
-        self.entries.get(key)
-    }
-
-    /// The entry of `key`, to change it.
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Entry> {
-        if !self.entries.contains_key(key) {
-            return None;
-        }
-        Arc::make_mut(&mut self.entries).get_mut(key)
-    }
-
-    /// Set `key`; returns the entry it replaced.
-    pub fn insert(&mut self, key: String, entry: Entry) -> Option<Entry> {
-        Arc::make_mut(&mut self.entries).insert(key, entry)
-    }
-
-    /// Remove `key`, keeping the order of the others.
-    pub fn remove(&mut self, key: &str) -> Option<Entry> {
-        if !self.entries.contains_key(key) {
-            return None;
-        }
-        Arc::make_mut(&mut self.entries).shift_remove(key)
-    }
-
-    /// Whether `key` is set.
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.entries.contains_key(key)
-    }
-
-    /// The entries in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
-        self.entries.iter()
-    }
-
-    /// The entries in order, to change them.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Entry)> {
-        Arc::make_mut(&mut self.entries).iter_mut()
-    }
-
-    /// The keys in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.entries.keys()
-    }
-
-    /// How many entries.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// The entries in order, taken out of the mapping.
-    pub fn entries_owned(self) -> impl Iterator<Item = (String, Entry)> {
-        Arc::unwrap_or_clone(self.entries).into_iter()
-    }
-
-    /// Whether there are no entries.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 impl Node {

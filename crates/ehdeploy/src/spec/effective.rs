@@ -2,7 +2,8 @@
 //! then `set`, `setString` and `setFile`. Secrets files are references and are never read.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
 
 use super::values::{apply_set, coalesce, SetKind};
 use crate::report::{Finding, Severity};
@@ -36,8 +37,10 @@ impl AppValues {
 /// is known of other files' existence (one file-system call per file).
 #[derive(Debug, Default)]
 pub struct ValuesCache {
-    parsed: HashMap<PathBuf, Option<Node>>,
-    exists: HashMap<PathBuf, bool>,
+    // Keyed by the path's text: hashing a `Path` walks its components, which costs more than
+    // the lookup is worth (paths here are already normalised).
+    parsed: HashMap<OsString, Option<Node>, foldhash::fast::RandomState>,
+    exists: HashMap<OsString, bool, foldhash::fast::RandomState>,
 }
 
 impl ValuesCache {
@@ -56,27 +59,27 @@ impl ValuesCache {
         vars: Option<Vars<'_>>,
         findings: &mut Vec<Finding>,
     ) -> Option<&Node> {
-        if !self.parsed.contains_key(path) {
+        if !self.parsed.contains_key(path.as_os_str()) {
             let node = match read_file(sources, path, path.display().to_string(), limits, vars) {
                 Ok(p) => {
                     findings.extend(p.findings);
-                    self.exists.insert(path.to_path_buf(), true);
+                    self.exists.insert(path.as_os_str().to_owned(), true);
                     p.root
                 }
                 Err(_) => None,
             };
-            self.parsed.insert(path.to_path_buf(), node);
+            self.parsed.insert(path.as_os_str().to_owned(), node);
         }
-        self.parsed.get(path).and_then(Option::as_ref)
+        self.parsed.get(path.as_os_str()).and_then(Option::as_ref)
     }
 
     /// Whether `path` is a file, asking the file system once per path.
     pub fn is_file(&mut self, path: &Path) -> bool {
-        if let Some(known) = self.exists.get(path) {
+        if let Some(known) = self.exists.get(path.as_os_str()) {
             return *known;
         }
         let is_file = path.is_file();
-        self.exists.insert(path.to_path_buf(), is_file);
+        self.exists.insert(path.as_os_str().to_owned(), is_file);
         is_file
     }
 }

@@ -1,0 +1,229 @@
+//! Mappings: document order, copy-on-write sharing, and a storage that fits their size.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::node::Entry;
+
+/// Mappings up to this many keys are a vector searched in order (most values mappings are
+/// small); larger ones get a hash index.
+const SMALL: usize = 8;
+
+/// A mapping that keeps document order.
+///
+/// Cloning is cheap: the entries are shared until one of the copies changes (copy on write), so
+/// a values file parsed once can be the base of many apps' effective values without being copied.
+/// Large mappings hash their keys with foldhash, seeded per process, so that a hostile file
+/// cannot predict collisions.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    entries: Arc<Entries>,
+}
+
+#[derive(Debug, Clone)]
+enum Entries {
+    Small(Vec<(String, Entry)>),
+    Large(IndexMap<String, Entry, foldhash::fast::RandomState>),
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Small(Vec::new())
+    }
+}
+
+impl Entries {
+    fn get(&self, key: &str) -> Option<&Entry> {
+        match self {
+            Entries::Small(v) => v.iter().find(|(k, _)| k == key).map(|(_, e)| e),
+            Entries::Large(m) => m.get(key),
+        }
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut Entry> {
+        match self {
+            Entries::Small(v) => v.iter_mut().find(|(k, _)| k == key).map(|(_, e)| e),
+            Entries::Large(m) => m.get_mut(key),
+        }
+    }
+
+    fn insert(&mut self, key: String, entry: Entry) -> Option<Entry> {
+        match self {
+            Entries::Small(v) => {
+                if let Some(slot) = v.iter_mut().find(|(k, _)| *k == key) {
+                    return Some(std::mem::replace(&mut slot.1, entry));
+                }
+                if v.len() < SMALL {
+                    v.push((key, entry));
+                    return None;
+                }
+                let mut m: IndexMap<String, Entry, foldhash::fast::RandomState> =
+                    IndexMap::with_capacity_and_hasher(v.len() * 2, Default::default());
+                m.extend(v.drain(..));
+                m.insert(key, entry);
+                *self = Entries::Large(m);
+                None
+            }
+            Entries::Large(m) => m.insert(key, entry),
+        }
+    }
+
+    fn shift_remove(&mut self, key: &str) -> Option<Entry> {
+        match self {
+            Entries::Small(v) => {
+                let i = v.iter().position(|(k, _)| k == key)?;
+                Some(v.remove(i).1)
+            }
+            Entries::Large(m) => m.shift_remove(key),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Entries::Small(v) => v.len(),
+            Entries::Large(m) => m.len(),
+        }
+    }
+}
+
+/// Iterates either storage.
+enum Either<S, L> {
+    Small(S),
+    Large(L),
+}
+
+impl<T, S: Iterator<Item = T>, L: Iterator<Item = T>> Iterator for Either<S, L> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Small(s) => s.next(),
+            Either::Large(l) => l.next(),
+        }
+    }
+}
+
+impl PartialEq for Mapping {
+    /// Equal when both have the same keys with equal entries (order aside, as `IndexMap`).
+    fn eq(&self, other: &Mapping) -> bool {
+        Arc::ptr_eq(&self.entries, &other.entries)
+            || (self.len() == other.len()
+                && self.iter().all(|(k, e)| other.get(k) == Some(e)))
+    }
+}
+
+impl Mapping {
+    /// An empty mapping.
+    pub fn new() -> Mapping {
+        Mapping::default()
+    }
+
+    /// The entry of `key`.
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    /// The entry of `key`, to change it.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Entry> {
+        self.entries.get(key)?;
+        Arc::make_mut(&mut self.entries).get_mut(key)
+    }
+
+    /// Set `key`; returns the entry it replaced. A key already there keeps its place.
+    pub fn insert(&mut self, key: String, entry: Entry) -> Option<Entry> {
+        Arc::make_mut(&mut self.entries).insert(key, entry)
+    }
+
+    /// Remove `key`, keeping the order of the others.
+    pub fn remove(&mut self, key: &str) -> Option<Entry> {
+        self.entries.get(key)?;
+        Arc::make_mut(&mut self.entries).shift_remove(key)
+    }
+
+    /// Whether `key` is set.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.entries.get(key).is_some()
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
+        match &*self.entries {
+            Entries::Small(v) => Either::Small(v.iter().map(|(k, e)| (k, e))),
+            Entries::Large(m) => Either::Large(m.iter()),
+        }
+    }
+
+    /// The entries in order, to change them.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Entry)> {
+        match Arc::make_mut(&mut self.entries) {
+            Entries::Small(v) => Either::Small(v.iter_mut().map(|(k, e)| (&*k, e))),
+            Entries::Large(m) => Either::Large(m.iter_mut()),
+        }
+    }
+
+    /// The keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries in order, taken out of the mapping.
+    pub fn entries_owned(self) -> impl Iterator<Item = (String, Entry)> {
+        match Arc::unwrap_or_clone(self.entries) {
+            Entries::Small(v) => Either::Small(v.into_iter()),
+            Entries::Large(m) => Either::Large(m.into_iter()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Node, NodeKind, Span};
+
+    fn entry(i: i64) -> Entry {
+        let span = Span::new(FileId(0), 0, 0);
+        Entry {
+            key_span: span,
+            value: Node::new(NodeKind::Int(i), span),
+        }
+    }
+
+    #[test]
+    fn keeps_order_and_places_across_the_switch_to_a_hash_index() {
+        let mut m = Mapping::new();
+        for i in 0..20 {
+            assert_eq!(m.insert(format!("k{i}"), entry(i)), None);
+        }
+        assert_eq!(m.insert("k3".into(), entry(33)).map(|e| e.value.kind), Some(NodeKind::Int(3)));
+        assert_eq!(m.remove("k0").map(|e| e.value.kind), Some(NodeKind::Int(0)));
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys[..3], ["k1", "k2", "k3"]);
+        assert_eq!(keys.len(), 19);
+        assert_eq!(m.get("k3").map(|e| &e.value.kind), Some(&NodeKind::Int(33)));
+        assert!(m.get("k0").is_none());
+    }
+
+    #[test]
+    fn clones_share_until_one_changes() {
+        let mut a = Mapping::new();
+        a.insert("x".into(), entry(1));
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.entries, &b.entries));
+        b.insert("y".into(), entry(2));
+        assert_eq!((a.len(), b.len()), (1, 2));
+        assert_ne!(a, b);
+        b.remove("y");
+        assert_eq!(a, b);
+    }
+}
