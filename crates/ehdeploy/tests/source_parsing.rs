@@ -194,3 +194,32 @@ fn toml_values_and_spans() {
     let l = sources.location(root.span_at("/apps/web/version", false), "");
     assert_eq!((l.line, l.column), (3, 11));
 }
+
+#[test]
+fn locations_survive_substitution_in_non_ascii_text() {
+    let mut sources = SourceMap::new();
+    let vars = |name: &str| (name == "TAG").then(|| "1.2.3-långt".to_string());
+    let text = "# Ünïcode\nimage: {tag: $TAG, name: café}\nport: [80, 80]\n";
+    let p = parse_bytes(
+        &mut sources,
+        Path::new("u.yaml"),
+        "u.yaml".into(),
+        text.as_bytes().to_vec(),
+        &Limits::default(),
+        Some(&vars),
+    );
+    assert!(p.findings.is_empty(), "{:?}", p.findings);
+    let root = p.root.unwrap();
+    assert_eq!(
+        root.pointer("/image/tag").unwrap().as_str(),
+        Some("1.2.3-långt")
+    );
+    // The substituted value points at its `$`, what follows at its place as written.
+    let at = |ptr: &str| {
+        let l = sources.location(root.span_at(ptr, false), ptr);
+        (l.line, l.column)
+    };
+    assert_eq!(at("/image/tag"), (2, 14));
+    assert_eq!(at("/image/name"), (2, 26));
+    assert_eq!(at("/port/1"), (3, 12));
+}

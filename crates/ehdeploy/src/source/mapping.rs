@@ -108,8 +108,7 @@ impl PartialEq for Mapping {
     /// Equal when both have the same keys with equal entries (order aside, as `IndexMap`).
     fn eq(&self, other: &Mapping) -> bool {
         Arc::ptr_eq(&self.entries, &other.entries)
-            || (self.len() == other.len()
-                && self.iter().all(|(k, e)| other.get(k) == Some(e)))
+            || (self.len() == other.len() && self.iter().all(|(k, e)| other.get(k) == Some(e)))
     }
 }
 
@@ -205,7 +204,10 @@ mod tests {
         for i in 0..20 {
             assert_eq!(m.insert(format!("k{i}"), entry(i)), None);
         }
-        assert_eq!(m.insert("k3".into(), entry(33)).map(|e| e.value.kind), Some(NodeKind::Int(3)));
+        assert_eq!(
+            m.insert("k3".into(), entry(33)).map(|e| e.value.kind),
+            Some(NodeKind::Int(3))
+        );
         assert_eq!(m.remove("k0").map(|e| e.value.kind), Some(NodeKind::Int(0)));
         let keys: Vec<&str> = m.keys().map(String::as_str).collect();
         assert_eq!(keys[..3], ["k1", "k2", "k3"]);

@@ -112,9 +112,13 @@ pub fn parse_bytes(
         .strip_prefix('\u{feff}')
         .map(str::to_string)
         .unwrap_or(text);
+    // Without a `$` there is nothing to substitute: parse the stored text itself, uncopied.
     let (subst, unset) = match vars {
-        Some(lookup) => substitute_env(&text, lookup),
-        None => (Substitution::identity(&text), Vec::new()),
+        Some(lookup) if text.contains('$') => {
+            let (s, unset) = substitute_env(&text, lookup);
+            (Some(s), unset)
+        }
+        _ => (None, Vec::new()),
     };
     let file = sources.add(path.to_path_buf(), display, text);
     let mut findings: Vec<Finding> = unset
@@ -129,7 +133,12 @@ pub fn parse_bytes(
             .at(sources.location(span, ""))
         })
         .collect();
-    let (root, mut more) = parse(sources, file, &subst.text, &subst, format, limits);
+    let identity = Substitution::default();
+    let (parse_text, subst) = match &subst {
+        Some(s) => (s.text.as_str(), s),
+        None => (sources.file(file).map_or("", |f| f.text()), &identity),
+    };
+    let (root, mut more) = parse(sources, file, parse_text, subst, format, limits);
     if let Some(root) = &root {
         for (f, u) in findings.iter_mut().zip(&unset) {
             if let Some(loc) = &mut f.location {

@@ -16,6 +16,8 @@ use crate::rules;
 /// Maps the parser's character markers to byte offsets in the original text.
 struct Offsets<'a> {
     file: FileId,
+    /// The text the parser reads.
+    text: &'a str,
     subst: &'a Substitution,
     /// Byte offset of each line start in the substituted text; empty when the text is ASCII.
     line_starts: Vec<usize>,
@@ -32,6 +34,7 @@ impl<'a> Offsets<'a> {
         };
         Offsets {
             file,
+            text,
             subst,
             line_starts,
         }
@@ -46,7 +49,7 @@ impl<'a> Offsets<'a> {
                 .get(m.line().saturating_sub(1))
                 .copied()
                 .unwrap_or(0);
-            let line = &self.subst.text[start..];
+            let line = self.text.get(start..).unwrap_or("");
             start
                 + line
                     .char_indices()
@@ -143,8 +146,14 @@ pub(super) fn parse(
                     && tag
                         .as_deref()
                         .is_none_or(|t| t.is_yaml_core_schema() && t.suffix == "merge");
-                let kind = scalar_kind(&value, style, tag.as_deref());
-                b.emit_scalar(Node::new(kind, sp), anchor, Some((&value, merge)))
+                if anchor == 0 && b.expects_key() {
+                    // A key is its text as written (as go-yaml gives struct keys): no node.
+                    b.set_key(value.into_owned(), sp, merge);
+                    Ok(())
+                } else {
+                    let kind = scalar_kind(&value, style, tag.as_deref());
+                    b.emit_scalar(Node::new(kind, sp), anchor, Some((&value, merge)))
+                }
             }
             Event::SequenceStart(anchor, _) => b.open(Frame::Seq {
                 items: Vec::new(),
@@ -324,6 +333,18 @@ impl Builder<'_> {
         self.emit(node, 0)
     }
 
+    /// Whether the next scalar is a mapping key.
+    fn expects_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    /// Take a plain key's text; `merge` marks a plain `<<`.
+    fn set_key(&mut self, text: String, span: Span, merge: bool) {
+        if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+            *key = Some((text, span, merge));
+        }
+    }
+
     fn emit(&mut self, node: Node, anchor: usize) -> Result<(), Abort> {
         self.emit_scalar(node, anchor, None)
     }
@@ -372,14 +393,17 @@ impl Builder<'_> {
                 Some((k, key_span, merge)) => {
                     if merge {
                         merges.push(node);
-                    } else if let Some(prev) = map.insert(
-                        k.clone(),
-                        Entry {
-                            key_span,
-                            value: node,
-                        },
-                    ) {
-                        duplicate = Some((k, key_span, prev.key_span));
+                    } else {
+                        if let Some(prev) = map.get(&k) {
+                            duplicate = Some((k.clone(), key_span, prev.key_span));
+                        }
+                        map.insert(
+                            k,
+                            Entry {
+                                key_span,
+                                value: node,
+                            },
+                        );
                     }
                 }
             },
