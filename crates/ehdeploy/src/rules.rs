@@ -55,6 +55,12 @@ impl RuleId {
         self.rule().map_or(Severity::Error, |r| r.severity)
     }
 
+    /// Whether this rule's findings point at a secret value: renderers that show source lines
+    /// mask the value they point at.
+    pub fn points_at_secret(self) -> bool {
+        matches!(self, SECRETS_PLAINTEXT | SECRETS_REFERENCE)
+    }
+
     /// The anchor of the rule's section in `docs/rules.md`.
     pub fn doc_anchor(self) -> String {
         self.0.replace('/', "")

@@ -92,6 +92,22 @@ fn render_finding(out: &mut String, f: &Finding, sources: Option<&SourceMap>, st
         if let Some(text) = source_line(sources, loc) {
             let text = clean(text);
             let (prefix, carets) = underline(&text, loc.column);
+            // Never print a secret: the value a secret rule points at is masked.
+            let text = if f.rule.points_at_secret() {
+                let start = prefix.chars().count();
+                text.chars()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i >= start && i < start + carets {
+                            '*'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect()
+            } else {
+                text
+            };
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(
                 out,

@@ -812,3 +812,31 @@ fn junit_attributes_are_escaped() {
     );
     assert!(out.contains(r#"message="m&#10;2">"#), "{out}");
 }
+
+#[test]
+fn human_masks_the_value_a_secret_rule_points_at() {
+    let mut map = SourceMap::new();
+    map.add(
+        "/repo/values/api.yaml".into(),
+        "values/api.yaml".into(),
+        "db:\n  password: hunter2 # old\n".into(),
+    );
+    let report = Report::new(
+        vec![Finding::new(
+            rules::SECRETS_PLAINTEXT,
+            Severity::Error,
+            "`password` holds a plaintext value that looks like a secret (value hidden)".into(),
+        )
+        .at(loc("values/api.yaml", 2, 13, "/db/password"))
+        .help("Move it to a secrets file.")],
+        1,
+        1,
+        0,
+    );
+    let text = render(&report, Some(&map), Format::Human { color: false });
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("2 |   password: ******* # old\n  |             ^^^^^^^"),
+        "{text}"
+    );
+}
