@@ -136,6 +136,47 @@ impl Default for SecretsConfig {
     }
 }
 
+impl SecretsConfig {
+    /// Whether a key's name contains one of the secret patterns.
+    pub fn names_secret(&self, key: &str) -> bool {
+        self.key_patterns.iter().any(|p| contains_ci(key, p))
+    }
+
+    /// Whether a key names a reference to a secret rather than holding one (`existingSecret`,
+    /// `secretName`, `passwordRef`, `tokenFile`, …).
+    pub fn is_reference_key(&self, key: &str) -> bool {
+        self.reference_keys.iter().any(|r| ends_with_ci(key, r))
+            || ["name", "ref", "file", "path", "enabled"]
+                .iter()
+                .any(|s| ends_with_ci(key, s))
+    }
+
+    /// Whether a key holds a secret: its name looks secret and it is no reference.
+    ///
+    /// ```
+    /// use ehdeploy::platform::SecretsConfig;
+    /// let c = SecretsConfig::default();
+    /// assert!(c.is_secret_key("dbPassword"));
+    /// assert!(!c.is_secret_key("passwordSecretName"));
+    /// assert!(!c.is_secret_key("replicaCount"));
+    /// ```
+    pub fn is_secret_key(&self, key: &str) -> bool {
+        self.names_secret(key) && !self.is_reference_key(key)
+    }
+}
+
+/// Whether `hay` contains `needle`, ignoring ASCII case, without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Whether `hay` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ci(hay: &str, suffix: &str) -> bool {
+    let (h, s) = (hay.as_bytes(), suffix.as_bytes());
+    h.len() >= s.len() && h[h.len() - s.len()..].eq_ignore_ascii_case(s)
+}
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }

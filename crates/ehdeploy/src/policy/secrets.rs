@@ -6,29 +6,6 @@ use crate::rules;
 use crate::source::{pointer_of, Node, NodeKind, Step};
 use crate::workload::{Field, Workload};
 
-/// Whether `hay` contains `needle` (lowercase ASCII), ignoring ASCII case, without allocating.
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
-}
-
-/// Whether `hay` ends with `suffix`, ignoring ASCII case.
-fn ends_with_ci(hay: &str, suffix: &str) -> bool {
-    let (h, s) = (hay.as_bytes(), suffix.as_bytes());
-    h.len() >= s.len() && h[h.len() - s.len()..].eq_ignore_ascii_case(s)
-}
-
-fn is_secret_key(key: &str, config: &SecretsConfig) -> bool {
-    config.key_patterns.iter().any(|p| contains_ci(key, p)) && !is_reference_key(key, config)
-}
-
-fn is_reference_key(key: &str, config: &SecretsConfig) -> bool {
-    config.reference_keys.iter().any(|r| ends_with_ci(key, r))
-        || ["name", "ref", "file", "path", "enabled"]
-            .iter()
-            .any(|s| ends_with_ci(key, s))
-}
-
 /// A literal that is no secret: empty, or a placeholder for one supplied elsewhere.
 fn is_placeholder(s: &str) -> bool {
     let t = s.trim();
@@ -69,12 +46,12 @@ fn walk<'a>(
     match &node.kind {
         NodeKind::Map(m) => {
             for (k, e) in m.iter() {
-                if is_reference_key(k, config) {
+                if config.is_reference_key(k) {
                     continue;
                 }
                 path.push(Step::Key(k));
                 match &e.value.kind {
-                    NodeKind::Str(s) if is_secret_key(k, config) && !is_placeholder(s) => {
+                    NodeKind::Str(s) if config.is_secret_key(k) && !is_placeholder(s) => {
                         hits.push((k, pointer_of(path), &e.value));
                     }
                     NodeKind::Map(_) | NodeKind::Seq(_) => walk(&e.value, path, config, hits),
@@ -128,11 +105,7 @@ pub(crate) fn check(
         if is_placeholder(value) || !is_db_or_queue(&var.name, config) {
             continue;
         }
-        let secret_name = config
-            .key_patterns
-            .iter()
-            .any(|p| contains_ci(&var.name, p));
-        if secret_name || has_credentials(value) {
+        if config.names_secret(&var.name) || has_credentials(value) {
             out.at_value(
                 rules::SECRETS_REFERENCE,
                 view.label,
@@ -147,7 +120,7 @@ pub(crate) fn check(
     }
     for secret in &w.secrets {
         let is_reference = match &secret.field.node.kind {
-            NodeKind::Map(m) => m.keys().any(|k| is_reference_key(k, config) || k == "key"),
+            NodeKind::Map(m) => m.keys().any(|k| config.is_reference_key(k) || k == "key"),
             NodeKind::Null => true,
             _ => false,
         };
