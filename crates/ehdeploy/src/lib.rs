@@ -8,6 +8,7 @@
 
 pub mod api;
 mod error;
+pub mod plan;
 pub mod platform;
 pub mod policy;
 pub mod report;

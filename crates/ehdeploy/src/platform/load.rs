@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use super::model::{EnvironmentConfig, PlatformFile, RuleLevel};
+use super::model::{ChartConfig, EnvironmentConfig, PlatformFile, RuleLevel};
 use super::profile::{ChartProfile, CompiledProfile};
 use crate::report::{Finding, Severity};
 use crate::rules::{self, RuleId};
@@ -118,6 +118,19 @@ impl Platform {
             max_memory,
         };
         (platform, findings)
+    }
+
+    /// The predefined chart an app uses (by the chart's name, whatever its repository).
+    pub fn chart_of(&self, app: &crate::spec::App) -> Option<&ChartConfig> {
+        let chart = app.chart.as_deref()?;
+        let name = chart.rsplit('/').next().unwrap_or(chart);
+        self.file.charts.iter().find(|c| c.name == name)
+    }
+
+    /// The profile that reads an app's values: its predefined chart's (default `generic`).
+    pub fn profile_of(&self, app: &crate::spec::App) -> Option<&CompiledProfile> {
+        let chart = self.chart_of(app)?;
+        self.profiles.get(chart.profile.as_deref().unwrap_or("generic"))
     }
 
     /// The environment of a name.

@@ -1,25 +1,10 @@
 //! Predefined charts: which chart, from which repository, at which version.
 
 use super::{AppView, Emitter};
-use crate::platform::{ChartConfig, EnvironmentConfig, Platform};
+use crate::platform::{EnvironmentConfig, Platform};
 use crate::rules;
 use crate::source::pointer_join;
-use crate::spec::{App, DesiredState};
-
-/// The chart name of `repo/name` (or of an `oci://…/name` reference).
-fn chart_name(chart: &str) -> &str {
-    chart.rsplit('/').next().unwrap_or(chart)
-}
-
-/// The predefined chart an app uses, if it is one.
-pub(crate) fn chart_config<'p>(
-    _state: &DesiredState,
-    app: &App,
-    platform: &'p Platform,
-) -> Option<&'p ChartConfig> {
-    let name = chart_name(app.chart.as_deref()?);
-    platform.file.charts.iter().find(|c| c.name == name)
-}
+use crate::spec::DesiredState;
 
 fn same_url(a: &str, b: &str) -> bool {
     a.trim_end_matches('/')
@@ -38,7 +23,7 @@ pub(crate) fn check(
     };
     let label = view.label;
     let chart_ptr = pointer_join(&view.pointer, "chart");
-    let Some(config) = chart_config(state, view.app, platform) else {
+    let Some(config) = platform.chart_of(view.app) else {
         let names: Vec<&str> = platform
             .file
             .charts

@@ -83,11 +83,7 @@ pub fn check_spec(
                 vars,
                 &mut read_findings,
             );
-            let profile = chart::chart_config(state, app, platform).and_then(|c| {
-                platform
-                    .profiles
-                    .get(c.profile.as_deref().unwrap_or("generic"))
-            });
+            let profile = platform.profile_of(app);
             let view = AppView {
                 label,
                 app,

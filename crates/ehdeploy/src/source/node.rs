@@ -182,6 +182,23 @@ impl Node {
         }
     }
 
+    /// Whether two trees hold the same value, wherever they are written (spans ignored).
+    pub fn same_value(&self, other: &Node) -> bool {
+        match (&self.kind, &other.kind) {
+            (NodeKind::Map(a), NodeKind::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|(k, e)| {
+                        b.get(k).is_some_and(|o| e.value.same_value(&o.value))
+                    })
+            }
+            (NodeKind::Seq(a), NodeKind::Seq(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_value(y))
+            }
+            (NodeKind::Float(a), NodeKind::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (a, b) => a == b,
+        }
+    }
+
     /// The plain JSON value of this tree (spans dropped).
     pub fn to_json(&self) -> Value {
         match &self.kind {

@@ -1,0 +1,488 @@
+//! The diff of two desired states into an ordered list of actions.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::model::{Action, Change, Decision, Plan, PlanSummary, Risk};
+use super::risk::RiskId;
+use crate::platform::{CompiledProfile, Platform, SecretsConfig};
+use crate::report::Location;
+use crate::source::{pointer_join, unescape_pointer_token, Node, NodeKind, SourceMap};
+use crate::spec::{effective_values, App, AppValues, DesiredState, LoadOptions, LoadedSpec, ValuesCache};
+use crate::workload::quantity::Quantity;
+use crate::workload::Workload;
+
+/// One side of a plan: a loaded spec, and the effective values of each of its apps.
+pub struct Side<'a> {
+    state: &'a DesiredState,
+    tree: &'a Node,
+    apps: IndexMap<String, AppSide>,
+}
+
+/// An app's effective values and, when its chart has a profile, the platform's names of them.
+struct AppSide {
+    values: AppValues,
+    /// Values pointer → the platform's name of the value (`image.tag`, `replicas`, …).
+    fields: Vec<(String, String)>,
+}
+
+impl<'a> Side<'a> {
+    /// Compute every app's effective values (`None` when the spec did not load to a model).
+    pub fn build(
+        sources: &mut SourceMap,
+        spec: &'a LoadedSpec,
+        platform: Option<&Platform>,
+        cache: &mut ValuesCache,
+        options: &LoadOptions<'_>,
+        findings: &mut Vec<crate::Finding>,
+    ) -> Option<Side<'a>> {
+        let (state, tree) = (spec.state.as_ref()?, spec.tree.as_ref()?);
+        let vars = if options.substitute_values {
+            options.vars
+        } else {
+            None
+        };
+        let mut apps = IndexMap::new();
+        for (label, app) in state.apps.iter().flatten() {
+            let pointer = pointer_join("/apps", label);
+            let Some(node) = tree.pointer(&pointer) else {
+                continue;
+            };
+            let values =
+                effective_values(sources, cache, &pointer, node, &options.limits, vars, findings);
+            let fields = platform
+                .and_then(|p| p.profile_of(app))
+                .map(|profile| field_names(&values.values, profile))
+                .unwrap_or_default();
+            apps.insert(label.clone(), AppSide { values, fields });
+        }
+        Some(Side { state, tree, apps })
+    }
+}
+
+/// The platform's names of the values a profile reads, by pointer.
+fn field_names(values: &Node, profile: &CompiledProfile) -> Vec<(String, String)> {
+    let w = Workload::read(values, profile);
+    let mut out = Vec::new();
+    for (field, name) in [
+        (&w.image, "image.repository"),
+        (&w.tag, "image.tag"),
+        (&w.digest, "image.digest"),
+        (&w.replicas, "replicas"),
+        (&w.memory_request, "memory.request"),
+        (&w.memory_limit, "memory.limit"),
+        (&w.liveness, "probes.liveness"),
+        (&w.readiness, "probes.readiness"),
+        (&w.canary, "canary"),
+    ] {
+        if let Some(f) = field {
+            out.push((f.pointer.clone(), name.to_string()));
+        }
+    }
+    out.extend(w.ports.iter().map(|f| (f.pointer.clone(), "ports".to_string())));
+    out.extend(w.hosts.iter().map(|f| (f.pointer.clone(), "hosts".to_string())));
+    out.extend(w.env.iter().map(|n| (n.field.pointer.clone(), format!("env.{}", n.name))));
+    out.extend(
+        w.secrets
+            .iter()
+            .map(|n| (n.field.pointer.clone(), format!("secrets.{}", n.name))),
+    );
+    out
+}
+
+/// What the plan needs to know beyond the two sides.
+pub struct PlanContext<'a> {
+    /// Every file read (to locate changes).
+    pub sources: &'a SourceMap,
+    /// How secrets are recognised (to mask them).
+    pub secrets: &'a SecretsConfig,
+    /// Whether the environment is production (removals get a risk note).
+    pub production: bool,
+}
+
+/// The plan from `old` to `new`.
+pub fn diff(old: &Side<'_>, new: &Side<'_>, ctx: &PlanContext<'_>) -> Plan {
+    let mut actions: Vec<(bool, Action)> = Vec::new();
+    let reverse_delete = new
+        .state
+        .settings
+        .as_ref()
+        .and_then(|s| s.reverse_delete)
+        .unwrap_or(false);
+    let empty = IndexMap::new();
+    let old_apps = old.state.apps.as_ref().unwrap_or(&empty);
+    let new_apps = new.state.apps.as_ref().unwrap_or(&empty);
+    for (label, app) in new_apps {
+        let before = old_apps.get(label).filter(|a| a.enabled == Some(true));
+        let action = if app.enabled == Some(true) {
+            match before {
+                None => Some(create(label, app, new, ctx)),
+                Some(prev) => Some(update(label, prev, app, old, new, ctx)),
+            }
+        } else {
+            before.map(|prev| {
+                let mut a = remove(label, prev, old, ctx, "disabled in the new spec");
+                if is_protected(new.state, app) {
+                    a.decision = Decision::Protected;
+                    a.reason = "disabled in the new spec, but protected: it stays installed".into();
+                    a.risks.push(protected_risk(label));
+                } else if reverse_delete {
+                    a.priority = -a.priority;
+                }
+                a
+            })
+        };
+        if let Some(a) = action {
+            actions.push((false, a));
+        }
+    }
+    for (label, prev) in old_apps {
+        if prev.enabled == Some(true) && !new_apps.contains_key(label) {
+            let mut a = remove(label, prev, old, ctx, "no longer in the spec (untracked)");
+            if reverse_delete {
+                a.priority = -a.priority;
+            }
+            actions.push((true, a));
+        }
+    }
+    actions.sort_by_key(|(untracked, a)| (*untracked, a.priority));
+    let actions: Vec<Action> = actions.into_iter().map(|(_, a)| a).collect();
+    let count = |d: Decision| actions.iter().filter(|a| a.decision == d).count();
+    let summary = PlanSummary {
+        create: count(Decision::Create),
+        change: count(Decision::Change),
+        remove: count(Decision::Remove),
+        noop: count(Decision::Noop),
+        protected: count(Decision::Protected),
+        move_namespace: count(Decision::MoveNamespace),
+        replace_chart: count(Decision::ReplaceChart),
+        risks: actions.iter().map(|a| a.risks.len()).sum(),
+    };
+    Plan { actions, summary }
+}
+
+fn app_location(side: &Side<'_>, label: &str, ctx: &PlanContext<'_>) -> Option<Location> {
+    let pointer = pointer_join("/apps", label);
+    Some(ctx.sources.location(side.tree.span_at(&pointer, true), &pointer))
+}
+
+fn base_action(label: &str, app: &App, side: &Side<'_>, ctx: &PlanContext<'_>) -> Action {
+    Action {
+        app: label.to_string(),
+        release: app.release_name(label).to_string(),
+        namespace: app.namespace.clone(),
+        decision: Decision::Noop,
+        priority: app.priority.unwrap_or(0),
+        reason: String::new(),
+        changes: Vec::new(),
+        risks: Vec::new(),
+        location: app_location(side, label, ctx),
+    }
+}
+
+fn create(label: &str, app: &App, new: &Side<'_>, ctx: &PlanContext<'_>) -> Action {
+    let mut a = base_action(label, app, new, ctx);
+    a.decision = Decision::Create;
+    a.reason = "new in the spec: install".into();
+    a.changes = changes(label, None, Some(app), None, Some(new), ctx);
+    a
+}
+
+fn remove(label: &str, prev: &App, old: &Side<'_>, ctx: &PlanContext<'_>, why: &str) -> Action {
+    let mut a = base_action(label, prev, old, ctx);
+    a.decision = Decision::Remove;
+    a.reason = format!("{why}: uninstall");
+    if let Some(side) = old.apps.get(label) {
+        let hosts = hosts(side);
+        if !hosts.is_empty() {
+            a.risks.push(Risk {
+                id: RiskId::DnsRemoved,
+                message: format!("removing `{label}` stops serving {}", quoted(&hosts)),
+            });
+        }
+    }
+    if ctx.production {
+        a.risks.push(Risk {
+            id: RiskId::ProductionRemoval,
+            message: format!("`{label}` is removed from production"),
+        });
+    }
+    a
+}
+
+fn update(
+    label: &str,
+    prev: &App,
+    app: &App,
+    old: &Side<'_>,
+    new: &Side<'_>,
+    ctx: &PlanContext<'_>,
+) -> Action {
+    let mut a = base_action(label, app, new, ctx);
+    a.changes = changes(label, Some(prev), Some(app), Some(old), Some(new), ctx);
+    let chart_name = |x: &App| x.chart.as_deref().map(|c| c.rsplit('/').next().unwrap_or(c).to_string());
+    let (decision, reason) = if prev.namespace != app.namespace {
+        a.risks.push(Risk {
+            id: RiskId::NamespaceMove,
+            message: format!(
+                "`{label}` moves from namespace `{}` to `{}`: Helmsman uninstalls and reinstalls it, and its persistent volumes are not moved",
+                prev.namespace.as_deref().unwrap_or(""),
+                app.namespace.as_deref().unwrap_or("")
+            ),
+        });
+        (Decision::MoveNamespace, "namespace changes: uninstall, then install".to_string())
+    } else if chart_name(prev) != chart_name(app) {
+        (Decision::ReplaceChart, "the chart changes name: uninstall, then install".to_string())
+    } else if a.changes.is_empty() {
+        (Decision::Noop, "no change".to_string())
+    } else {
+        (Decision::Change, format!("{} field(s) change: upgrade", a.changes.len()))
+    };
+    a.decision = decision;
+    a.reason = reason;
+    if decision != Decision::Noop && is_protected(new.state, app) {
+        a.decision = Decision::Protected;
+        a.reason = "protected: the changes are not applied".into();
+        a.risks.push(protected_risk(label));
+    }
+    a.risks.extend(risks(label, prev, app, old.apps.get(label), new.apps.get(label)));
+    a
+}
+
+fn is_protected(state: &DesiredState, app: &App) -> bool {
+    app.protected == Some(true)
+        || app
+            .namespace
+            .as_deref()
+            .and_then(|ns| state.namespaces.get(ns))
+            .and_then(|n| n.as_ref())
+            .is_some_and(|n| n.protected == Some(true))
+}
+
+fn protected_risk(label: &str) -> Risk {
+    Risk {
+        id: RiskId::Protected,
+        message: format!("`{label}` is protected (app or namespace): the new spec changes it, and Helmsman will not apply that"),
+    }
+}
+
+/// DSF fields of an app that Helm sees through the values, not as such.
+const VALUES_FIELDS: [&str; 6] = ["valuesFile", "valuesFiles", "set", "setString", "setFile", "name"];
+
+/// Field-level changes: the app's DSF fields, then its effective values.
+fn changes(
+    label: &str,
+    prev: Option<&App>,
+    app: Option<&App>,
+    old: Option<&Side<'_>>,
+    new: Option<&Side<'_>>,
+    ctx: &PlanContext<'_>,
+) -> Vec<Change> {
+    let mut out = Vec::new();
+    let as_map = |a: Option<&App>| match a.map(serde_json::to_value) {
+        Some(Ok(Value::Object(m))) => m,
+        _ => serde_json::Map::new(),
+    };
+    let (before, after) = (as_map(prev), as_map(app));
+    let mut keys: Vec<&String> = before.keys().collect();
+    keys.extend(after.keys().filter(|k| !before.contains_key(*k)));
+    let app_pointer = pointer_join("/apps", label);
+    for key in keys {
+        if VALUES_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
+        let (f, t) = (before.get(key), after.get(key));
+        if f == t {
+            continue;
+        }
+        let pointer = pointer_join(&app_pointer, key);
+        let location = new
+            .filter(|_| t.is_some())
+            .or(old)
+            .map(|s| ctx.sources.location(s.tree.span_at(&pointer, false), &pointer));
+        out.push(Change {
+            path: key.clone(),
+            field: None,
+            from: f.cloned(),
+            to: t.cloned(),
+            secret: false,
+            location,
+        });
+    }
+    let old_app = old.and_then(|s| s.apps.get(label));
+    let new_app = new.and_then(|s| s.apps.get(label));
+    let mut raw = Vec::new();
+    diff_values(
+        old_app.map(|a| &a.values.values),
+        new_app.map(|a| &a.values.values),
+        String::new(),
+        &mut raw,
+    );
+    for (pointer, f, t) in raw {
+        let secret = pointer
+            .split('/')
+            .skip(1)
+            .any(|token| ctx.secrets.is_secret_key(&unescape_pointer_token(token)));
+        let mask = |n: Option<&Node>| {
+            n.map(|n| if secret { Value::String("***".into()) } else { n.to_json() })
+        };
+        let field = new_app
+            .or(old_app)
+            .and_then(|a| field_of(&a.fields, &pointer))
+            .or_else(|| old_app.and_then(|a| field_of(&a.fields, &pointer)));
+        let location = match (t, new_app, f, old_app) {
+            (Some(n), Some(side), _, _) | (None, _, Some(n), Some(side)) => {
+                let shown = side.values.pointer_of(n, &pointer);
+                Some(ctx.sources.location(n.span, &shown))
+            }
+            _ => None,
+        };
+        out.push(Change {
+            path: format!("values{pointer}"),
+            field,
+            from: mask(f),
+            to: mask(t),
+            secret,
+            location,
+        });
+    }
+    out
+}
+
+/// The platform's name of the value at `pointer`: the field whose pointer it is, or is under.
+fn field_of(fields: &[(String, String)], pointer: &str) -> Option<String> {
+    fields
+        .iter()
+        .filter(|(p, _)| pointer == p || pointer.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')))
+        .max_by_key(|(p, _)| p.len())
+        .map(|(_, name)| name.clone())
+}
+
+/// Leaf-level differences of two values trees: (pointer, old, new).
+fn diff_values<'n>(
+    old: Option<&'n Node>,
+    new: Option<&'n Node>,
+    pointer: String,
+    out: &mut Vec<(String, Option<&'n Node>, Option<&'n Node>)>,
+) {
+    match (old, new) {
+        (Some(a), Some(b)) if a.same_value(b) => {}
+        (Some(Node { kind: NodeKind::Map(a), .. }), Some(Node { kind: NodeKind::Map(b), .. })) => {
+            for (k, e) in a.iter() {
+                diff_values(Some(&e.value), b.get(k).map(|x| &x.value), pointer_join(&pointer, k), out);
+            }
+            for (k, e) in b.iter().filter(|(k, _)| !a.contains_key(k)) {
+                diff_values(None, Some(&e.value), pointer_join(&pointer, k), out);
+            }
+        }
+        (Some(Node { kind: NodeKind::Map(a), .. }), None) => {
+            for (k, e) in a.iter() {
+                diff_values(Some(&e.value), None, pointer_join(&pointer, k), out);
+            }
+        }
+        (None, Some(Node { kind: NodeKind::Map(b), .. })) => {
+            for (k, e) in b.iter() {
+                diff_values(None, Some(&e.value), pointer_join(&pointer, k), out);
+            }
+        }
+        (None, None) => {}
+        (a, b) => out.push((pointer, a, b)),
+    }
+}
+
+fn hosts(side: &AppSide) -> Vec<String> {
+    side.fields
+        .iter()
+        .filter(|(_, name)| name == "hosts")
+        .filter_map(|(p, _)| side.values.values.pointer(p)?.as_str().map(str::to_string))
+        .collect()
+}
+
+fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn value_of<'s>(side: &'s AppSide, name: &str) -> Option<&'s Node> {
+    let (p, _) = side.fields.iter().find(|(_, n)| n == name)?;
+    side.values.values.pointer(p)
+}
+
+/// A version as semver, leniently: a leading `v`, and a missing minor or patch, are accepted.
+fn loose_semver(text: &str) -> Option<semver::Version> {
+    let t = text.trim().trim_start_matches('v');
+    semver::Version::parse(t)
+        .or_else(|_| semver::Version::parse(&format!("{t}.0")))
+        .or_else(|_| semver::Version::parse(&format!("{t}.0.0")))
+        .ok()
+}
+
+fn risks(label: &str, prev: &App, app: &App, old: Option<&AppSide>, new: Option<&AppSide>) -> Vec<Risk> {
+    let mut out = Vec::new();
+    let versions = (
+        prev.version.as_deref().and_then(loose_semver),
+        app.version.as_deref().and_then(loose_semver),
+    );
+    if let (Some(a), Some(b)) = versions {
+        if b.major > a.major {
+            out.push(Risk {
+                id: RiskId::ChartMajor,
+                message: format!("chart of `{label}` goes up a major version: {a} → {b}"),
+            });
+        } else if b < a {
+            out.push(Risk {
+                id: RiskId::ChartDowngrade,
+                message: format!("chart of `{label}` goes down: {a} → {b}"),
+            });
+        }
+    }
+    let (Some(old), Some(new)) = (old, new) else {
+        return out;
+    };
+    let text = |side: &AppSide, name: &str| value_of(side, name).and_then(Node::scalar_text);
+    if let (Some(a), Some(b)) = (text(old, "image.tag"), text(new, "image.tag")) {
+        if let (Some(va), Some(vb)) = (loose_semver(&a), loose_semver(&b)) {
+            if vb < va {
+                out.push(Risk {
+                    id: RiskId::ImageDowngrade,
+                    message: format!("image of `{label}` goes down: {a} → {b}"),
+                });
+            }
+        }
+    }
+    let replicas = |side: &AppSide| match value_of(side, "replicas").map(|n| &n.kind) {
+        Some(NodeKind::Int(n)) => Some(*n),
+        _ => None,
+    };
+    if let (Some(a), Some(0)) = (replicas(old), replicas(new)) {
+        if a > 0 {
+            out.push(Risk {
+                id: RiskId::ReplicasZero,
+                message: format!("`{label}` goes from {a} replicas to 0"),
+            });
+        }
+    }
+    let memory = |side: &AppSide| {
+        text(side, "memory.limit").and_then(|t| t.parse::<Quantity>().ok())
+    };
+    if let (Some(a), Some(b)) = (memory(old), memory(new)) {
+        if b.bytes() * 2 < a.bytes() {
+            out.push(Risk {
+                id: RiskId::MemoryCut,
+                message: format!("memory limit of `{label}` is cut by more than half: {a} → {b}"),
+            });
+        }
+    }
+    let (before, after) = (hosts(old), hosts(new));
+    let gone: Vec<String> = before.into_iter().filter(|h| !after.contains(h)).collect();
+    if !gone.is_empty() {
+        out.push(Risk {
+            id: RiskId::DnsRemoved,
+            message: format!("`{label}` no longer serves {}", quoted(&gone)),
+        });
+    }
+    out
+}
