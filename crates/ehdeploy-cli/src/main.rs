@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ehdeploy::api::{self, Checked};
+use ehdeploy::plan::{render as render_plan, PlanFormat};
 use ehdeploy::report::{render, ReportFormat};
 use ehdeploy::schema::Document;
 use ehdeploy::Severity;
@@ -58,10 +59,40 @@ enum Command {
         #[command(flatten)]
         output: Output,
     },
+    /// Plan what changing the desired state does, app by app, offline.
+    Plan {
+        /// The DSFs as they are (repeatable; merged in order).
+        #[arg(long, required = true, value_name = "DSF")]
+        old: Vec<PathBuf>,
+        /// The DSFs as they will be (repeatable; merged in order).
+        #[arg(long, required = true, value_name = "DSF")]
+        new: Vec<PathBuf>,
+        /// The platform file: chart profiles name the values; secrets are recognised as it says.
+        #[arg(long)]
+        platform: Option<PathBuf>,
+        /// The environment (its last one, or `prod`, is production).
+        #[arg(long = "env")]
+        environment: Option<String>,
+        /// A variable for `$VAR` substitution (repeatable).
+        #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        /// Do not take variables from the process environment.
+        #[arg(long)]
+        no_process_env: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlanFormatArg::Human)]
+        format: PlanFormatArg,
+        /// Colour in human output.
+        #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+        color: ColorArg,
+        /// Exit 0 when nothing changes, 2 when something does, 1 on any error (as Helmsman).
+        #[arg(long)]
+        detailed_exit_code: bool,
+    },
     /// Print the JSON Schema of a document (for editors' `yaml-language-server: $schema=`).
     Schema {
         /// Which document.
-        #[arg(value_parser = ["dsf", "spec-file", "platform", "report"])]
+        #[arg(value_parser = ["dsf", "spec-file", "platform", "report", "plan"])]
         document: String,
     },
     /// List the rules with their default severity and summary.
@@ -93,6 +124,13 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum PlanFormatArg {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum FailOn {
     Error,
     Warning,
@@ -114,11 +152,18 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let detailed = matches!(
+        cli.command,
+        Command::Plan {
+            detailed_exit_code: true,
+            ..
+        }
+    );
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());
-            ExitCode::from(2)
+            ExitCode::from(if detailed { 1 } else { 2 })
         }
     }
 }
@@ -159,6 +204,54 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             };
             Ok(emit(&api::check(&request)?, &output))
         }
+        Command::Plan {
+            old,
+            new,
+            platform,
+            environment,
+            vars,
+            no_process_env,
+            format,
+            color,
+            detailed_exit_code,
+        } => {
+            let request = api::PlanRequest {
+                old,
+                new,
+                platform,
+                environment,
+                vars: vars.into_iter().collect(),
+                process_env: !no_process_env,
+                max_file_bytes: None,
+            };
+            let planned = api::plan(&request)?;
+            let color = use_color(color);
+            if !planned.report.findings.is_empty() {
+                let text = render(
+                    &planned.report,
+                    Some(&planned.sources),
+                    ReportFormat::Human {
+                        color: color && std::io::stderr().is_terminal(),
+                    },
+                );
+                eprint!("{text}");
+            }
+            if planned.report.fails_at(Severity::Error) {
+                return Ok(ExitCode::from(1));
+            }
+            let format = match format {
+                PlanFormatArg::Human => PlanFormat::Human { color },
+                PlanFormatArg::Json => PlanFormat::Json,
+                PlanFormatArg::Markdown => PlanFormat::Markdown,
+            };
+            print_out(&render_plan(&planned.plan, format));
+            let changes = planned.plan.summary.has_changes();
+            Ok(ExitCode::from(if detailed_exit_code && changes {
+                2
+            } else {
+                0
+            }))
+        }
         Command::Schema { document } => {
             let doc = Document::from_name(&document)
                 .ok_or_else(|| ehdeploy::Error::Usage(format!("no schema named `{document}`")))?;
@@ -183,11 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
 }
 
 fn emit(checked: &Checked, output: &Output) -> ExitCode {
-    let color = match output.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let color = use_color(output.color);
     let format = match output.format {
         FormatArg::Human => ReportFormat::Human { color },
         FormatArg::Json => ReportFormat::Json,
@@ -203,6 +292,15 @@ fn emit(checked: &Checked, output: &Output) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Whether to colour what goes to stdout.
+fn use_color(arg: ColorArg) -> bool {
+    match arg {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     }
 }
 

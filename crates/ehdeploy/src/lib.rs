@@ -17,6 +17,7 @@ pub mod schema;
 pub mod source;
 pub mod spec;
 pub mod suggest;
+mod term;
 pub mod workload;
 
 pub use error::Error;

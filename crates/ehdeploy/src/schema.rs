@@ -23,15 +23,18 @@ pub enum Document {
     Platform,
     /// The JSON report.
     Report,
+    /// The JSON plan.
+    Plan,
 }
 
 impl Document {
     /// Every document, in the order of `schemas/`.
-    pub const ALL: [Document; 4] = [
+    pub const ALL: [Document; 5] = [
         Document::Dsf,
         Document::SpecFile,
         Document::Platform,
         Document::Report,
+        Document::Plan,
     ];
 
     /// The short name used by `ehdeploy schema NAME` and the file name in `schemas/`.
@@ -41,6 +44,7 @@ impl Document {
             Document::SpecFile => "spec-file",
             Document::Platform => "platform",
             Document::Report => "report",
+            Document::Plan => "plan",
         }
     }
 
@@ -51,7 +55,7 @@ impl Document {
 
     /// The JSON Schema (draft 2020-12), strict: objects allow only the keys they declare.
     pub fn schema(self) -> &'static Value {
-        static CACHE: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
+        static CACHE: [OnceLock<Value>; 5] = [const { OnceLock::new() }; 5];
         CACHE[self as usize].get_or_init(|| self.generate())
     }
 
@@ -63,6 +67,7 @@ impl Document {
             Document::SpecFile => generator.into_root_schema_for::<crate::spec::SpecFile>(),
             Document::Platform => generator.into_root_schema_for::<crate::platform::PlatformFile>(),
             Document::Report => generator.into_root_schema_for::<crate::report::Report>(),
+            Document::Plan => generator.into_root_schema_for::<crate::plan::Plan>(),
         };
         let mut value = schema.to_value();
         if let Value::Object(o) = &mut value {
@@ -79,7 +84,7 @@ impl Document {
     }
 
     fn validator(self) -> Option<&'static jsonschema::Validator> {
-        static CACHE: [OnceLock<Option<jsonschema::Validator>>; 4] = [const { OnceLock::new() }; 4];
+        static CACHE: [OnceLock<Option<jsonschema::Validator>>; 5] = [const { OnceLock::new() }; 5];
         CACHE[self as usize]
             .get_or_init(|| jsonschema::validator_for(self.schema()).ok())
             .as_ref()

@@ -1,6 +1,8 @@
 //! The operations layer: each operation once, as a request type and a result, for the CLI
 //! and every binding to call.
 
+mod plan;
 mod validate;
 
+pub use plan::{plan, PlanRequest, Planned};
 pub use validate::{check, validate, CheckRequest, Checked, ValidateRequest};

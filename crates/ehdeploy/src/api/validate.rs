@@ -55,7 +55,7 @@ pub struct CheckRequest {
     pub max_file_bytes: Option<u64>,
 }
 
-fn yes() -> bool {
+pub(super) fn yes() -> bool {
     true
 }
 
@@ -68,7 +68,7 @@ pub struct Checked {
     pub sources: SourceMap,
 }
 
-fn limits(max: Option<u64>) -> Limits {
+pub(super) fn limits(max: Option<u64>) -> Limits {
     let mut l = Limits::default();
     if let Some(m) = max {
         l.max_file_bytes = m;
@@ -77,7 +77,7 @@ fn limits(max: Option<u64>) -> Limits {
 }
 
 /// A variable lookup: the caller's map, then (optionally) the process environment.
-fn lookup(
+pub(super) fn lookup(
     vars: &BTreeMap<String, String>,
     process_env: bool,
 ) -> impl Fn(&str) -> Option<String> + '_ {
@@ -211,7 +211,7 @@ fn infer_environment(platform: &Platform, files: &[PathBuf]) -> Option<String> {
         .map(|e| e.name.clone())
 }
 
-fn tag(findings: Vec<Finding>, environment: Option<&str>) -> Vec<Finding> {
+pub(super) fn tag(findings: Vec<Finding>, environment: Option<&str>) -> Vec<Finding> {
     findings
         .into_iter()
         .map(|mut f| {

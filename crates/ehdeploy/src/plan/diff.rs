@@ -8,7 +8,9 @@ use super::risk::RiskId;
 use crate::platform::{CompiledProfile, Platform, SecretsConfig};
 use crate::report::Location;
 use crate::source::{pointer_join, unescape_pointer_token, Node, NodeKind, SourceMap};
-use crate::spec::{effective_values, App, AppValues, DesiredState, LoadOptions, LoadedSpec, ValuesCache};
+use crate::spec::{
+    effective_values, App, AppValues, DesiredState, LoadOptions, LoadedSpec, ValuesCache,
+};
 use crate::workload::quantity::Quantity;
 use crate::workload::Workload;
 
@@ -48,8 +50,15 @@ impl<'a> Side<'a> {
             let Some(node) = tree.pointer(&pointer) else {
                 continue;
             };
-            let values =
-                effective_values(sources, cache, &pointer, node, &options.limits, vars, findings);
+            let values = effective_values(
+                sources,
+                cache,
+                &pointer,
+                node,
+                &options.limits,
+                vars,
+                findings,
+            );
             let fields = platform
                 .and_then(|p| p.profile_of(app))
                 .map(|profile| field_names(&values.values, profile))
@@ -79,9 +88,21 @@ fn field_names(values: &Node, profile: &CompiledProfile) -> Vec<(String, String)
             out.push((f.pointer.clone(), name.to_string()));
         }
     }
-    out.extend(w.ports.iter().map(|f| (f.pointer.clone(), "ports".to_string())));
-    out.extend(w.hosts.iter().map(|f| (f.pointer.clone(), "hosts".to_string())));
-    out.extend(w.env.iter().map(|n| (n.field.pointer.clone(), format!("env.{}", n.name))));
+    out.extend(
+        w.ports
+            .iter()
+            .map(|f| (f.pointer.clone(), "ports".to_string())),
+    );
+    out.extend(
+        w.hosts
+            .iter()
+            .map(|f| (f.pointer.clone(), "hosts".to_string())),
+    );
+    out.extend(
+        w.env
+            .iter()
+            .map(|n| (n.field.pointer.clone(), format!("env.{}", n.name))),
+    );
     out.extend(
         w.secrets
             .iter()
@@ -163,7 +184,10 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, ctx: &PlanContext<'_>) -> Plan {
 
 fn app_location(side: &Side<'_>, label: &str, ctx: &PlanContext<'_>) -> Option<Location> {
     let pointer = pointer_join("/apps", label);
-    Some(ctx.sources.location(side.tree.span_at(&pointer, true), &pointer))
+    Some(
+        ctx.sources
+            .location(side.tree.span_at(&pointer, true), &pointer),
+    )
 }
 
 fn base_action(label: &str, app: &App, side: &Side<'_>, ctx: &PlanContext<'_>) -> Action {
@@ -220,7 +244,11 @@ fn update(
 ) -> Action {
     let mut a = base_action(label, app, new, ctx);
     a.changes = changes(label, Some(prev), Some(app), Some(old), Some(new), ctx);
-    let chart_name = |x: &App| x.chart.as_deref().map(|c| c.rsplit('/').next().unwrap_or(c).to_string());
+    let chart_name = |x: &App| {
+        x.chart
+            .as_deref()
+            .map(|c| c.rsplit('/').next().unwrap_or(c).to_string())
+    };
     let (decision, reason) = if prev.namespace != app.namespace {
         a.risks.push(Risk {
             id: RiskId::NamespaceMove,
@@ -230,13 +258,22 @@ fn update(
                 app.namespace.as_deref().unwrap_or("")
             ),
         });
-        (Decision::MoveNamespace, "namespace changes: uninstall, then install".to_string())
+        (
+            Decision::MoveNamespace,
+            "namespace changes: uninstall, then install".to_string(),
+        )
     } else if chart_name(prev) != chart_name(app) {
-        (Decision::ReplaceChart, "the chart changes name: uninstall, then install".to_string())
+        (
+            Decision::ReplaceChart,
+            "the chart changes name: uninstall, then install".to_string(),
+        )
     } else if a.changes.is_empty() {
         (Decision::Noop, "no change".to_string())
     } else {
-        (Decision::Change, format!("{} field(s) change: upgrade", a.changes.len()))
+        (
+            Decision::Change,
+            format!("{} field(s) change: upgrade", a.changes.len()),
+        )
     };
     a.decision = decision;
     a.reason = reason;
@@ -245,7 +282,13 @@ fn update(
         a.reason = "protected: the changes are not applied".into();
         a.risks.push(protected_risk(label));
     }
-    a.risks.extend(risks(label, prev, app, old.apps.get(label), new.apps.get(label)));
+    a.risks.extend(risks(
+        label,
+        prev,
+        app,
+        old.apps.get(label),
+        new.apps.get(label),
+    ));
     a
 }
 
@@ -267,7 +310,49 @@ fn protected_risk(label: &str) -> Risk {
 }
 
 /// DSF fields of an app that Helm sees through the values, not as such.
-const VALUES_FIELDS: [&str; 6] = ["valuesFile", "valuesFiles", "set", "setString", "setFile", "name"];
+const VALUES_FIELDS: [&str; 6] = [
+    "valuesFile",
+    "valuesFiles",
+    "set",
+    "setString",
+    "setFile",
+    "name",
+];
+
+/// DSF fields of an app that hold file paths (resolved when loaded).
+const PATH_FIELDS: [&str; 5] = [
+    "secretsFile",
+    "secretsFiles",
+    "setFile",
+    "postRenderer",
+    "hooks",
+];
+
+/// A value as written in its file: strings are the text of the source, unquoted.
+fn written(sources: &SourceMap, node: &Node) -> Value {
+    match &node.kind {
+        NodeKind::Str(_) => {
+            let text = sources
+                .file(node.span.file)
+                .map(|f| f.slice(node.span))
+                .unwrap_or("");
+            let text = text.trim();
+            let unquoted = text
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+                .unwrap_or(text);
+            Value::String(unquoted.to_string())
+        }
+        NodeKind::Seq(items) => Value::Array(items.iter().map(|n| written(sources, n)).collect()),
+        NodeKind::Map(m) => Value::Object(
+            m.iter()
+                .map(|(k, e)| (k.clone(), written(sources, &e.value)))
+                .collect(),
+        ),
+        _ => node.to_json(),
+    }
+}
 
 /// Field-level changes: the app's DSF fields, then its effective values.
 fn changes(
@@ -283,7 +368,17 @@ fn changes(
         Some(Ok(Value::Object(m))) => m,
         _ => serde_json::Map::new(),
     };
-    let (before, after) = (as_map(prev), as_map(app));
+    let (mut before, mut after) = (as_map(prev), as_map(app));
+    // Paths are compared as written: the two sides may be two checkouts in different folders.
+    for (map, side) in [(&mut before, old), (&mut after, new)] {
+        let Some(side) = side else { continue };
+        for key in PATH_FIELDS {
+            let pointer = pointer_join(&pointer_join("/apps", label), key);
+            if let (true, Some(node)) = (map.contains_key(key), side.tree.pointer(&pointer)) {
+                map.insert(key.to_string(), written(ctx.sources, node));
+            }
+        }
+    }
     let mut keys: Vec<&String> = before.keys().collect();
     keys.extend(after.keys().filter(|k| !before.contains_key(*k)));
     let app_pointer = pointer_join("/apps", label);
@@ -296,10 +391,10 @@ fn changes(
             continue;
         }
         let pointer = pointer_join(&app_pointer, key);
-        let location = new
-            .filter(|_| t.is_some())
-            .or(old)
-            .map(|s| ctx.sources.location(s.tree.span_at(&pointer, false), &pointer));
+        let location = new.filter(|_| t.is_some()).or(old).map(|s| {
+            ctx.sources
+                .location(s.tree.span_at(&pointer, false), &pointer)
+        });
         out.push(Change {
             path: key.clone(),
             field: None,
@@ -324,7 +419,13 @@ fn changes(
             .skip(1)
             .any(|token| ctx.secrets.is_secret_key(&unescape_pointer_token(token)));
         let mask = |n: Option<&Node>| {
-            n.map(|n| if secret { Value::String("***".into()) } else { n.to_json() })
+            n.map(|n| {
+                if secret {
+                    Value::String("***".into())
+                } else {
+                    n.to_json()
+                }
+            })
         };
         let field = new_app
             .or(old_app)
@@ -353,7 +454,12 @@ fn changes(
 fn field_of(fields: &[(String, String)], pointer: &str) -> Option<String> {
     fields
         .iter()
-        .filter(|(p, _)| pointer == p || pointer.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')))
+        .filter(|(p, _)| {
+            pointer == p
+                || pointer
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        })
         .max_by_key(|(p, _)| p.len())
         .map(|(_, name)| name.clone())
 }
@@ -367,20 +473,46 @@ fn diff_values<'n>(
 ) {
     match (old, new) {
         (Some(a), Some(b)) if a.same_value(b) => {}
-        (Some(Node { kind: NodeKind::Map(a), .. }), Some(Node { kind: NodeKind::Map(b), .. })) => {
+        (
+            Some(Node {
+                kind: NodeKind::Map(a),
+                ..
+            }),
+            Some(Node {
+                kind: NodeKind::Map(b),
+                ..
+            }),
+        ) => {
             for (k, e) in a.iter() {
-                diff_values(Some(&e.value), b.get(k).map(|x| &x.value), pointer_join(&pointer, k), out);
+                diff_values(
+                    Some(&e.value),
+                    b.get(k).map(|x| &x.value),
+                    pointer_join(&pointer, k),
+                    out,
+                );
             }
             for (k, e) in b.iter().filter(|(k, _)| !a.contains_key(k)) {
                 diff_values(None, Some(&e.value), pointer_join(&pointer, k), out);
             }
         }
-        (Some(Node { kind: NodeKind::Map(a), .. }), None) => {
+        (
+            Some(Node {
+                kind: NodeKind::Map(a),
+                ..
+            }),
+            None,
+        ) => {
             for (k, e) in a.iter() {
                 diff_values(Some(&e.value), None, pointer_join(&pointer, k), out);
             }
         }
-        (None, Some(Node { kind: NodeKind::Map(b), .. })) => {
+        (
+            None,
+            Some(Node {
+                kind: NodeKind::Map(b),
+                ..
+            }),
+        ) => {
             for (k, e) in b.iter() {
                 diff_values(None, Some(&e.value), pointer_join(&pointer, k), out);
             }
@@ -420,7 +552,13 @@ fn loose_semver(text: &str) -> Option<semver::Version> {
         .ok()
 }
 
-fn risks(label: &str, prev: &App, app: &App, old: Option<&AppSide>, new: Option<&AppSide>) -> Vec<Risk> {
+fn risks(
+    label: &str,
+    prev: &App,
+    app: &App,
+    old: Option<&AppSide>,
+    new: Option<&AppSide>,
+) -> Vec<Risk> {
     let mut out = Vec::new();
     let versions = (
         prev.version.as_deref().and_then(loose_semver),
@@ -465,9 +603,8 @@ fn risks(label: &str, prev: &App, app: &App, old: Option<&AppSide>, new: Option<
             });
         }
     }
-    let memory = |side: &AppSide| {
-        text(side, "memory.limit").and_then(|t| t.parse::<Quantity>().ok())
-    };
+    let memory =
+        |side: &AppSide| text(side, "memory.limit").and_then(|t| t.parse::<Quantity>().ok());
     if let (Some(a), Some(b)) = (memory(old), memory(new)) {
         if b.bytes() * 2 < a.bytes() {
             out.push(Risk {

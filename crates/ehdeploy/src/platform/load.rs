@@ -130,7 +130,8 @@ impl Platform {
     /// The profile that reads an app's values: its predefined chart's (default `generic`).
     pub fn profile_of(&self, app: &crate::spec::App) -> Option<&CompiledProfile> {
         let chart = self.chart_of(app)?;
-        self.profiles.get(chart.profile.as_deref().unwrap_or("generic"))
+        self.profiles
+            .get(chart.profile.as_deref().unwrap_or("generic"))
     }
 
     /// The environment of a name.

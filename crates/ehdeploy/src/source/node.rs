@@ -187,9 +187,8 @@ impl Node {
         match (&self.kind, &other.kind) {
             (NodeKind::Map(a), NodeKind::Map(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, e)| {
-                        b.get(k).is_some_and(|o| e.value.same_value(&o.value))
-                    })
+                    && a.iter()
+                        .all(|(k, e)| b.get(k).is_some_and(|o| e.value.same_value(&o.value)))
             }
             (NodeKind::Seq(a), NodeKind::Seq(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_value(y))

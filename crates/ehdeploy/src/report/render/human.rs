@@ -15,29 +15,8 @@ use std::fmt::Write as _;
 use super::summary_line;
 use crate::report::{Finding, Location, Report, Severity};
 use crate::source::{SourceFile, SourceMap};
-
-/// ANSI SGR parameters.
-const BOLD: &str = "1";
-const RED: &str = "1;31";
-const YELLOW: &str = "1;33";
-const CYAN: &str = "1;36";
-const BLUE: &str = "1;34";
-
-/// Paints text with ANSI codes, or not at all.
-#[derive(Clone, Copy)]
-struct Style {
-    color: bool,
-}
-
-impl Style {
-    fn paint(self, sgr: &str, text: &str) -> String {
-        if self.color && !text.is_empty() {
-            format!("\x1b[{sgr}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-}
+use crate::term::sgr::{BLUE, BOLD, CYAN, RED, YELLOW};
+use crate::term::{clean, Style};
 
 fn severity_sgr(severity: Severity) -> &'static str {
     match severity {
@@ -256,19 +235,4 @@ fn closing_bracket(rest: &[char]) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-/// Text from the input made safe for a terminal: control characters (but tab) and bidi
-/// overrides become U+FFFD, one for one, so columns still line up.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if (c.is_control() && c != '\t') || bidi {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }

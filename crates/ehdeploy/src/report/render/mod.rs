@@ -13,6 +13,7 @@ mod tests;
 
 use super::{Report, Severity};
 use crate::source::SourceMap;
+use crate::term::plural;
 
 /// The output formats of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,15 +38,6 @@ pub fn render(report: &Report, sources: Option<&SourceMap>, format: Format) -> S
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Junit => junit::render(report),
-    }
-}
-
-/// `n` followed by `word`, with an `s` unless `n` is one: `1 error`, `0 infos`.
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

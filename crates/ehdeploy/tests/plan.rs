@@ -1,0 +1,299 @@
+//! Plans over the example platform's prod environment, changed in realistic ways, and over a
+//! real Helmsman file: each test asserts the exact plan (decisions, changes, risks, order).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use ehdeploy::api::{plan, PlanRequest};
+use ehdeploy::plan::Plan;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/platform")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Two copies of the example platform, `old` untouched and `new` edited.
+struct Repos {
+    root: PathBuf,
+}
+
+impl Repos {
+    fn new(name: &str) -> Repos {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("plan-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        copy_dir(&example(), &root.join("old"));
+        copy_dir(&example(), &root.join("new"));
+        Repos { root }
+    }
+
+    /// Replace `from` (exactly once) by `to` in a file of the new copy.
+    fn edit(self, file: &str, from: &str, to: &str) -> Repos {
+        let path = self.root.join("new").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(from).count(), 1, "`{from}` in {file}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        self
+    }
+
+    fn plan(&self, env: &str) -> Plan {
+        let planned = plan(&PlanRequest {
+            old: vec![self.root.join(format!("old/envs/{env}.yaml"))],
+            new: vec![self.root.join(format!("new/envs/{env}.yaml"))],
+            platform: Some(self.root.join("new/platform.yaml")),
+            environment: Some(env.into()),
+            process_env: false,
+            ..Default::default()
+        })
+        .unwrap();
+        let errors: Vec<_> = planned
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.severity == ehdeploy::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        planned.plan
+    }
+}
+
+impl Drop for Repos {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// One line per action that does something, one per change and risk under it.
+fn lines(plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in &plan.actions {
+        if a.decision == ehdeploy::plan::Decision::Noop {
+            continue;
+        }
+        out.push(format!("{} {} {}", a.priority, a.decision.as_str(), a.app));
+        for c in &a.changes {
+            let show = |v: &Option<serde_json::Value>| {
+                v.as_ref().map_or("-".to_string(), |v| v.to_string())
+            };
+            let field = c
+                .field
+                .as_deref()
+                .map(|f| format!(" [{f}]"))
+                .unwrap_or_default();
+            out.push(format!(
+                "  {}{field}: {} -> {}",
+                c.path,
+                show(&c.from),
+                show(&c.to)
+            ));
+        }
+        for r in &a.risks {
+            out.push(format!("  ! {}", r.id));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_same_spec_plans_to_nothing() {
+    let plan = Repos::new("same").plan("prod");
+    assert!(lines(&plan).is_empty(), "{:?}", lines(&plan));
+    assert_eq!(plan.summary.noop, 8);
+    assert!(!plan.summary.has_changes());
+}
+
+#[test]
+fn a_chart_bump_and_a_new_image() {
+    let plan = Repos::new("bump")
+        .edit("envs/prod.yaml", "  patient-portal:\n    namespace: medilink\n    enabled: true\n    chart: ehealth/ehealth-service\n    version: 2.4.1", "  patient-portal:\n    namespace: medilink\n    enabled: true\n    chart: ehealth/ehealth-service\n    version: 3.0.0")
+        .edit("values/patient-api/common.yaml", "imageTag: 3.14.2", "imageTag: 3.13.0")
+        .plan("prod");
+    assert_eq!(
+        lines(&plan),
+        [
+            "-5 change patient-api",
+            "  values/imageTag [image.tag]: \"3.14.2\" -> \"3.13.0\"",
+            "  ! risk/image-downgrade",
+            "0 change patient-portal",
+            "  version: \"2.4.1\" -> \"3.0.0\"",
+            "  ! risk/chart-major",
+        ]
+    );
+}
+
+#[test]
+fn replicas_memory_and_dns() {
+    let plan = Repos::new("sizing")
+        .edit(
+            "values/notifications/prod.yaml",
+            "replicaCount: 2",
+            "replicaCount: 0",
+        )
+        .edit(
+            "values/notifications/prod.yaml",
+            "  limits:\n    memory: 1Gi",
+            "  limits:\n    memory: 256Mi",
+        )
+        .edit(
+            "values/patient-api/prod.yaml",
+            "hostname: patient-api.ehealth.example",
+            "hostname: api.ehealth.example",
+        )
+        .plan("prod");
+    assert_eq!(
+        lines(&plan),
+        [
+            "-5 change patient-api",
+            "  values/ingress/hostname [hosts]: \"patient-api.ehealth.example\" -> \"api.ehealth.example\"",
+            "  ! risk/dns-removed",
+            "-5 change notifications",
+            "  values/replicaCount [replicas]: 2 -> 0",
+            "  values/resources/limits/memory [memory.limit]: \"1Gi\" -> \"256Mi\"",
+            "  ! risk/replicas-zero",
+            "  ! risk/memory-cut",
+        ]
+    );
+}
+
+#[test]
+fn disabling_and_dropping_apps_removes_them_untracked_last() {
+    let plan = Repos::new("remove")
+        .edit(
+            "envs/prod.yaml",
+            "  lab-archive:\n    namespace: nordlab\n    enabled: true",
+            "  lab-archive:\n    namespace: nordlab\n    enabled: false",
+        )
+        .edit("envs/prod.yaml", "  referrals:\n", "  referrals-gone:\n")
+        .plan("prod");
+    let l = lines(&plan);
+    // referrals is untracked (gone) and comes last; referrals-gone is new.
+    assert_eq!(
+        l.first().map(String::as_str),
+        Some("0 create referrals-gone")
+    );
+    assert!(l.contains(&"0 remove lab-archive".to_string()), "{l:?}");
+    assert!(
+        l.contains(&"  ! risk/production-removal".to_string()),
+        "{l:?}"
+    );
+    let last_action = plan.actions.last().unwrap();
+    assert_eq!(
+        (last_action.app.as_str(), last_action.decision.as_str()),
+        ("referrals", "remove")
+    );
+    assert!(
+        last_action.reason.contains("untracked"),
+        "{}",
+        last_action.reason
+    );
+    assert_eq!((plan.summary.create, plan.summary.remove), (1, 2));
+}
+
+#[test]
+fn a_namespace_move_and_a_protected_namespace() {
+    let plan = Repos::new("move")
+        .edit(
+            "envs/prod.yaml",
+            "  appointments:\n    namespace: carebridge",
+            "  appointments:\n    namespace: medilink",
+        )
+        .edit(
+            "envs/prod.yaml",
+            "  nordlab:\n    labels:",
+            "  nordlab:\n    protected: true\n    labels:",
+        )
+        .edit(
+            "values/lab-results/prod.yaml",
+            "replicaCount: 2",
+            "replicaCount: 3",
+        )
+        .plan("prod");
+    assert_eq!(
+        lines(&plan),
+        [
+            "0 move-namespace appointments",
+            "  namespace: \"carebridge\" -> \"medilink\"",
+            "  ! risk/namespace-move",
+            "0 protected lab-results",
+            "  values/replicaCount [replicas]: 2 -> 3",
+            "  ! risk/protected",
+        ]
+    );
+}
+
+#[test]
+fn secrets_never_show() {
+    let plan = Repos::new("secret")
+        .edit(
+            "envs/prod.yaml",
+            "    secretsFile: ../secrets/carebridge/notifications.prod.yaml",
+            "    secretsFile: ../secrets/carebridge/notifications.preprod.yaml\n    setString:\n      rabbitmq.password: hunter2",
+        )
+        .plan("prod");
+    assert_eq!(
+        lines(&plan),
+        [
+            "-5 change notifications",
+            "  secretsFile: \"../secrets/carebridge/notifications.prod.yaml\" -> \"../secrets/carebridge/notifications.preprod.yaml\"",
+            "  values/rabbitmq/password: - -> \"***\"",
+        ]
+    );
+    let json = serde_json::to_string(&plan).unwrap();
+    assert!(!json.contains("hunter2"));
+    assert!(json.contains("\"secret\":true"));
+}
+
+#[test]
+fn a_real_helmsman_file_changed() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/helmsman");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plan-real-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let old = fixtures.join("mkubaczyk__helmsman/examples/composition/main.yaml");
+    // The composition: main + argo + artifactory + kyverno, with a chart bump in a copy of argo.
+    let text = std::fs::read_to_string(
+        fixtures.join("mkubaczyk__helmsman/examples/composition/argo.yaml"),
+    )
+    .unwrap();
+    let version = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("version:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let new_argo = dir.join("argo.yaml");
+    std::fs::write(&new_argo, text.replacen(&version, "version: \"99.0.0\"", 1)).unwrap();
+    let planned = plan(&PlanRequest {
+        old: vec![
+            old.clone(),
+            fixtures.join("mkubaczyk__helmsman/examples/composition/argo.yaml"),
+        ],
+        new: vec![old, new_argo],
+        process_env: false,
+        ..Default::default()
+    })
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    // argo is `protected: true` in that file: Helmsman would not apply the bump.
+    assert_eq!(
+        lines(&planned.plan),
+        [
+            "-3 protected argo",
+            "  version: \"0.8.5\" -> \"99.0.0\"",
+            "  ! risk/protected",
+            "  ! risk/chart-major",
+        ]
+    );
+}
