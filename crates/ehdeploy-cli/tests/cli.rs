@@ -242,7 +242,7 @@ fn hostile_input_gives_located_errors_not_panics() {
 
 #[test]
 fn schema_prints_the_schemas_and_rules_lists_the_catalogue() {
-    for name in ["dsf", "platform", "spec-file", "report"] {
+    for name in ["dsf", "platform", "spec-file", "report", "plan"] {
         let out = ehdeploy(&["schema", name]);
         assert_eq!(out.status.code(), Some(0));
         let on_disk =
@@ -265,4 +265,73 @@ fn ehdeploy_rule_count() -> usize {
                 .filter(|l| l.contains(" = \"") && l.contains('/') && l.trim_end().ends_with(','))
                 .count(),
         )
+}
+
+#[test]
+fn plan_exit_codes_and_formats() {
+    let dir = std::env::temp_dir().join(format!("ehdeploy-cli-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let old = dir.join("old.yaml");
+    let new = dir.join("new.yaml");
+    let spec = |version: &str| {
+        format!(
+            "namespaces:\n  web: {{}}\nhelmRepos:\n  r: https://charts.example\napps:\n  site:\n    namespace: web\n    enabled: true\n    chart: r/site\n    version: {version}\n    setString:\n      db.password: s3cr3t-{version}\n"
+        )
+    };
+    std::fs::write(&old, spec("1.2.0")).unwrap();
+    std::fs::write(&new, spec("2.0.0")).unwrap();
+    let (o, n) = (old.to_str().unwrap(), new.to_str().unwrap());
+
+    let same = ehdeploy(&[
+        "plan",
+        "--old",
+        o,
+        "--new",
+        o,
+        "--detailed-exit-code",
+        "--no-process-env",
+    ]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&same.stdout).contains("No changes."));
+
+    let changed = ehdeploy(&[
+        "plan",
+        "--old",
+        o,
+        "--new",
+        n,
+        "--detailed-exit-code",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(changed.status.code(), Some(2));
+    let plan = json(&changed);
+    assert_eq!(plan["summary"]["change"], 1);
+    assert_eq!(plan["actions"][0]["risks"][0]["id"], "risk/chart-major");
+    let text = String::from_utf8(changed.stdout).unwrap();
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(text.contains("\"***\""), "{text}");
+
+    let md = ehdeploy(&["plan", "--old", o, "--new", n, "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(0));
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("### Plan"), "{md}");
+    assert!(!md.contains("s3cr3t"), "{md}");
+
+    std::fs::write(&new, "apps: [\n").unwrap();
+    let broken = ehdeploy(&["plan", "--old", o, "--new", n, "--detailed-exit-code"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("syntax/yaml"));
+    let missing = ehdeploy(&[
+        "plan",
+        "--old",
+        o,
+        "--new",
+        "nope.yaml",
+        "--detailed-exit-code",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    let missing = ehdeploy(&["plan", "--old", o, "--new", "nope.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -297,3 +297,162 @@ fn a_real_helmsman_file_changed() {
         ]
     );
 }
+
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A random app: enabled or not, namespace, chart version, priority, `set` values.
+    #[derive(Debug, Clone)]
+    struct AppSpec {
+        enabled: bool,
+        namespace: &'static str,
+        version: &'static str,
+        priority: i64,
+        set: BTreeMap<&'static str, i64>,
+    }
+
+    fn app() -> impl Strategy<Value = AppSpec> {
+        (
+            any::<bool>(),
+            prop::sample::select(vec!["n1", "n2"]),
+            prop::sample::select(vec!["1.0.0", "1.1.0", "2.0.0"]),
+            -3i64..=0,
+            prop::collection::btree_map(
+                prop::sample::select(vec!["x", "y.z", "y.w", "q"]),
+                0i64..4,
+                0..4,
+            ),
+        )
+            .prop_map(|(enabled, namespace, version, priority, set)| AppSpec {
+                enabled,
+                namespace,
+                version,
+                priority,
+                set,
+            })
+    }
+
+    fn spec() -> impl Strategy<Value = BTreeMap<&'static str, AppSpec>> {
+        prop::collection::btree_map(prop::sample::select(vec!["a", "b", "c", "d"]), app(), 0..4)
+    }
+
+    fn dsf(apps: &BTreeMap<&'static str, AppSpec>) -> String {
+        let mut s = String::from(
+            "namespaces:\n  n1: {}\n  n2: {}\nhelmRepos:\n  r: https://charts.example\napps:\n",
+        );
+        if apps.is_empty() {
+            s.push_str("  {}\n");
+        }
+        for (name, a) in apps {
+            s.push_str(&format!(
+                "  {name}:\n    namespace: {}\n    enabled: {}\n    chart: r/c\n    version: {}\n    priority: {}\n",
+                a.namespace, a.enabled, a.version, a.priority
+            ));
+            if !a.set.is_empty() {
+                s.push_str("    set:\n");
+                for (k, v) in &a.set {
+                    s.push_str(&format!("      {k}: {v}\n"));
+                }
+            }
+        }
+        s
+    }
+
+    /// Effective state: each enabled app's values, flattened to pointer → value.
+    type State = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
+
+    fn expected(apps: &BTreeMap<&'static str, AppSpec>) -> State {
+        apps.iter()
+            .filter(|(_, a)| a.enabled)
+            .map(|(name, a)| {
+                let values = a
+                    .set
+                    .iter()
+                    .map(|(k, v)| (format!("/{}", k.replace('.', "/")), serde_json::json!(v)))
+                    .collect();
+                (name.to_string(), values)
+            })
+            .collect()
+    }
+
+    /// Apply a plan's value changes to a state.
+    fn apply(mut state: State, plan: &Plan) -> State {
+        use ehdeploy::plan::Decision;
+        for a in &plan.actions {
+            match a.decision {
+                Decision::Remove => {
+                    state.remove(&a.app);
+                }
+                Decision::Noop => {}
+                _ => {
+                    let values = state.entry(a.app.clone()).or_default();
+                    for c in a.changes.iter().filter(|c| c.path.starts_with("values/")) {
+                        let pointer = c.path.trim_start_matches("values").to_string();
+                        match &c.to {
+                            Some(v) => {
+                                values.insert(pointer, v.clone());
+                            }
+                            None => {
+                                values.remove(&pointer);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        state
+    }
+
+    fn plan_of(old: &str, new: &str, case: &str) -> Plan {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("plan-prop-{}-{case}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("old.yaml"), old).unwrap();
+        std::fs::write(dir.join("new.yaml"), new).unwrap();
+        let planned = plan(&PlanRequest {
+            old: vec![dir.join("old.yaml")],
+            new: vec![dir.join("new.yaml")],
+            process_env: false,
+            ..Default::default()
+        })
+        .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            !planned.report.fails_at(ehdeploy::Severity::Error),
+            "{:?}",
+            planned.report
+        );
+        planned.plan
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_plan_turns_the_old_state_into_the_new_one(a in spec(), b in spec(), case in any::<u64>()) {
+            let plan = plan_of(&dsf(&a), &dsf(&b), &case.to_string());
+            prop_assert_eq!(apply(expected(&a), &plan), expected(&b));
+            // Execution order: tracked actions by priority, then untracked removals.
+            let keys: Vec<(bool, i64)> = plan
+                .actions
+                .iter()
+                .map(|x| (x.reason.contains("untracked"), x.priority))
+                .collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            prop_assert_eq!(keys, sorted);
+        }
+
+        #[test]
+        fn the_plan_of_a_spec_to_itself_changes_nothing(a in spec(), case in any::<u64>()) {
+            let text = dsf(&a);
+            let plan = plan_of(&text, &text, &format!("same-{case}"));
+            prop_assert!(!plan.summary.has_changes());
+            prop_assert!(plan.actions.iter().all(|x| x.changes.is_empty() && x.risks.is_empty()));
+        }
+    }
+}
