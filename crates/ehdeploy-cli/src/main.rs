@@ -62,12 +62,22 @@ enum Command {
     /// Plan what changing the desired state does, app by app, offline.
     Plan {
         /// The DSFs as they are (repeatable; merged in order).
-        #[arg(long, required = true, value_name = "DSF")]
+        #[arg(long, required_unless_present = "from", value_name = "DSF")]
         old: Vec<PathBuf>,
         /// The DSFs as they will be (repeatable; merged in order).
-        #[arg(long, required = true, value_name = "DSF")]
+        #[arg(long, required_unless_present = "from", value_name = "DSF")]
         new: Vec<PathBuf>,
-        /// The platform file: chart profiles name the values; secrets are recognised as it says.
+        /// Plan a promotion from this environment (with --to and --platform).
+        #[arg(long, requires_all = ["to", "platform"], conflicts_with_all = ["old", "new"])]
+        from: Option<String>,
+        /// The environment a promotion goes to.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// Promote only these apps (comma-separated).
+        #[arg(long, value_delimiter = ',', requires = "from")]
+        apps: Vec<String>,
+        /// The platform file or repo folder: chart profiles name the values; secrets are
+        /// recognised as it says.
         #[arg(long)]
         platform: Option<PathBuf>,
         /// The environment (its last one, or `prod`, is production).
@@ -207,6 +217,9 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
         Command::Plan {
             old,
             new,
+            from,
+            to,
+            apps,
             platform,
             environment,
             vars,
@@ -215,16 +228,35 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             color,
             detailed_exit_code,
         } => {
-            let request = api::PlanRequest {
-                old,
-                new,
-                platform,
-                environment,
-                vars: vars.into_iter().collect(),
-                process_env: !no_process_env,
-                max_file_bytes: None,
+            let vars: BTreeMap<String, String> = vars.into_iter().collect();
+            let planned = match (from, to, platform) {
+                (Some(from), Some(to), Some(platform)) => {
+                    api::promotion_plan(&api::PromotionRequest {
+                        platform,
+                        from,
+                        to,
+                        apps,
+                        vars,
+                        process_env: !no_process_env,
+                        max_file_bytes: None,
+                    })?
+                }
+                (_, _, platform) => api::plan(&api::PlanRequest {
+                    old,
+                    new,
+                    platform: platform.map(|p| {
+                        if p.is_dir() {
+                            p.join("platform.yaml")
+                        } else {
+                            p
+                        }
+                    }),
+                    environment,
+                    vars,
+                    process_env: !no_process_env,
+                    max_file_bytes: None,
+                })?,
             };
-            let planned = api::plan(&request)?;
             let color = use_color(color);
             if !planned.report.findings.is_empty() {
                 let text = render(

@@ -335,3 +335,49 @@ fn plan_exit_codes_and_formats() {
     assert_eq!(missing.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn promotion_plan_on_the_example_platform() {
+    let out = ehdeploy(&[
+        "plan",
+        "--platform",
+        "examples/platform",
+        "--from",
+        "exttest",
+        "--to",
+        "preprod",
+        "--format",
+        "json",
+        "--detailed-exit-code",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let plan = json(&out);
+    assert_eq!(plan["summary"]["change"], 1);
+    assert_eq!(plan["actions"][0]["app"], "patient-portal");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("promotion/manual"));
+    let out = ehdeploy(&[
+        "plan",
+        "--platform",
+        "examples/platform",
+        "--from",
+        "preprod",
+        "--to",
+        "prod",
+        "--detailed-exit-code",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = ehdeploy(&[
+        "plan",
+        "--platform",
+        "examples/platform",
+        "--from",
+        "preprod",
+        "--to",
+        "staging",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("environment `staging` is not in the platform file"));
+    let out = ehdeploy(&["plan", "--from", "preprod", "--to", "prod"]);
+    assert_eq!(out.status.code(), Some(2), "--from needs --platform");
+}

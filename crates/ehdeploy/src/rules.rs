@@ -196,6 +196,9 @@ rules! {
     /// Settings or certificates that cannot connect to a cluster.
     HELMSMAN_SETTINGS_INVALID = "helmsman/settings-invalid", Error, "cluster settings and certificates are complete and valid",
         "Helmsman stops on these before deploying anything: give the cluster URL with its credentials and certificates, valid webhook URLs, and both eyaml keys.";
+    /// A promotion meets something a person must do.
+    PROMOTION_MANUAL = "promotion/manual", Warning, "a promotion needs no manual step",
+        "The promotion cannot do this by itself: do what the message says in the target environment's files (a new app gets that environment's own DNS, replicas, memory and secret references), then plan the promotion again.";
     /// Image not from an official registry.
     IMAGE_OFFICIAL_REGISTRY = "image/official-registry", Error, "images come from the platform's official registries",
         "Publish the image to the platform's registry (signed) and reference it from there.";

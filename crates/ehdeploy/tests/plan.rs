@@ -69,6 +69,44 @@ impl Repos {
     }
 }
 
+impl Repos {
+    /// Plan promoting `from` into `to` in the new copy; the plan and the findings as
+    /// `rule file:line:column app`.
+    fn promotion(&self, from: &str, to: &str, apps: &[&str]) -> (Plan, Vec<String>) {
+        let planned = ehdeploy::api::promotion_plan(&ehdeploy::api::PromotionRequest {
+            platform: self.root.join("new"),
+            from: from.into(),
+            to: to.into(),
+            apps: apps.iter().map(|a| a.to_string()).collect(),
+            process_env: false,
+            ..Default::default()
+        })
+        .unwrap();
+        let prefix = format!(
+            "{}/",
+            ehdeploy::spec::normalize(&self.root.join("new")).display()
+        );
+        let notes = planned
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.rule.as_str() != "schema/unknown-key")
+            .map(|f| {
+                let l = f.location.as_ref().unwrap();
+                format!(
+                    "{} {}:{}:{} {}",
+                    f.rule,
+                    l.file.trim_start_matches(&prefix),
+                    l.line,
+                    l.column,
+                    f.app.as_deref().unwrap_or("-")
+                )
+            })
+            .collect();
+        (planned.plan, notes)
+    }
+}
+
 impl Drop for Repos {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
@@ -296,6 +334,66 @@ fn a_real_helmsman_file_changed() {
             "  ! risk/chart-major",
         ]
     );
+}
+
+#[test]
+fn promoting_inttest_to_exttest_carries_the_chart_and_shows_the_downgrade() {
+    let (plan, notes) = Repos::new("promote-int").promotion("inttest", "exttest", &[]);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(
+        lines(&plan),
+        [
+            "0 change referrals",
+            "  version: \"2.4.1\" -> \"2.4.0\"",
+            "  ! risk/chart-downgrade",
+        ]
+    );
+}
+
+#[test]
+fn promoting_into_preprod_carries_the_image_and_asks_for_its_digest() {
+    let (plan, notes) = Repos::new("promote-pre").promotion("exttest", "preprod", &[]);
+    assert_eq!(
+        lines(&plan),
+        [
+            "0 change patient-portal",
+            "  values/imageTag [image.tag]: \"2.8.3\" -> \"2.9.0\"",
+            "  values/imageDigest [image.digest]: \"sha256:8248a225f2ca254fa912e94786cc24727b5e18ca704f985d21a0fd495348ffb5\" -> -",
+        ]
+    );
+    // The tag comes from exttest's own values file; environment settings stay preprod's.
+    let tag = &plan
+        .actions
+        .iter()
+        .find(|a| a.app == "patient-portal")
+        .unwrap()
+        .changes[0];
+    assert_eq!(
+        tag.location.as_ref().unwrap().file.rsplit('/').next(),
+        Some("exttest.yaml")
+    );
+    assert_eq!(
+        notes,
+        ["promotion/manual envs/exttest.yaml:50:3 patient-portal"]
+    );
+}
+
+#[test]
+fn a_promoted_app_the_target_lacks_is_left_to_a_person() {
+    let repos =
+        Repos::new("promote-new").edit("envs/exttest.yaml", "  referrals:\n", "  referrals-v2:\n");
+    let (plan, notes) = repos.promotion("inttest", "exttest", &["referrals", "lab-results"]);
+    assert_eq!(notes, ["promotion/manual envs/inttest.yaml:86:3 referrals"]);
+    // Only the apps asked for are promoted; lab-results has nothing to carry.
+    assert!(lines(&plan).is_empty(), "{:?}", lines(&plan));
+    assert_eq!(plan.summary.noop, 8);
+}
+
+#[test]
+fn promoting_the_same_artifacts_again_changes_nothing() {
+    let (plan, notes) = Repos::new("promote-same").promotion("preprod", "prod", &[]);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(!plan.summary.has_changes(), "{:?}", lines(&plan));
 }
 
 mod properties {

@@ -4,5 +4,5 @@
 mod plan;
 mod validate;
 
-pub use plan::{plan, PlanRequest, Planned};
+pub use plan::{plan, promotion_plan, PlanRequest, Planned, PromotionRequest};
 pub use validate::{check, validate, CheckRequest, Checked, ValidateRequest};

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::{limits, lookup, tag};
 use crate::error::Error;
-use crate::plan::{diff, Plan, PlanContext, Side};
+use crate::plan::{diff, promote, Plan, PlanContext, Side};
 use crate::platform::{load_platform, SecretsConfig};
-use crate::report::Report;
+use crate::report::{Finding, Report, Severity};
 use crate::source::SourceMap;
 use crate::spec::{load_spec, normalize, LoadOptions, ValuesCache};
 
@@ -155,6 +155,164 @@ pub fn plan(request: &PlanRequest) -> Result<Planned, Error> {
         .and_then(|s| s.apps.as_ref())
         .map_or(0, |a| a.len());
     let report = Report::new(findings, files, apps, usize::from(environment.is_some()));
+    Ok(Planned {
+        plan,
+        report,
+        sources,
+    })
+}
+
+/// Ask for the plan of promoting one environment's artifacts into another.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PromotionRequest {
+    /// The platform repo's folder, or its `platform.yaml`.
+    pub platform: PathBuf,
+    /// The source environment.
+    pub from: String,
+    /// The target environment.
+    pub to: String,
+    /// Only these apps (all when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<String>,
+    /// Variables for `$VAR` substitution, before the process environment.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+    /// Whether the process environment supplies variables too (default true).
+    #[serde(default = "super::validate::yes")]
+    pub process_env: bool,
+    /// Largest file accepted, in bytes (default 16 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
+}
+
+/// Plan what promoting `from` into `to` does: the target as it is, against the target with the
+/// source's chart, chart version, image and portable values. Apps only in the source are
+/// `promotion/manual` findings.
+pub fn promotion_plan(request: &PromotionRequest) -> Result<Planned, Error> {
+    let path = if request.platform.is_dir() {
+        request.platform.join("platform.yaml")
+    } else {
+        request.platform.clone()
+    };
+    if !path.is_file() {
+        return Err(Error::io(
+            &path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no platform file"),
+        ));
+    }
+    let limits = limits(request.max_file_bytes);
+    let mut sources = SourceMap::new();
+    let (platform, mut findings) = load_platform(
+        &mut sources,
+        &path,
+        normalize(&path).display().to_string(),
+        &limits,
+    )
+    .map_err(|e| Error::io(&path, e))?;
+    let Some(platform) = platform else {
+        let files = sources.files().count();
+        return Ok(Planned {
+            plan: Plan::default(),
+            report: Report::new(findings, files, 0, 0),
+            sources,
+        });
+    };
+    let names: Vec<&str> = platform
+        .file
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    let env_files = |name: &str| -> Result<Vec<PathBuf>, Error> {
+        let env = platform.environment(name).ok_or_else(|| {
+            Error::Usage(format!(
+                "environment `{name}` is not in the platform file (it has: {})",
+                names.join(", ")
+            ))
+        })?;
+        Ok(env.dsf.iter().map(|d| platform.resolve(d)).collect())
+    };
+    if request.from == request.to {
+        return Err(Error::Usage(
+            "a promotion goes from one environment to another".into(),
+        ));
+    }
+    let (from_files, to_files) = (env_files(&request.from)?, env_files(&request.to)?);
+    let vars = lookup(&request.vars, request.process_env);
+    let options = LoadOptions {
+        limits,
+        vars: Some(&vars),
+        substitute_values: false,
+    };
+    let first = |files: &[PathBuf]| files.first().map_or(PathBuf::from("."), |f| f.clone());
+    let source = load_spec(&mut sources, &from_files, &options)
+        .map_err(|e| Error::io(Path::new(&first(&from_files)), e))?;
+    let target = load_spec(&mut sources, &to_files, &options)
+        .map_err(|e| Error::io(Path::new(&first(&to_files)), e))?;
+    findings.extend(tag(source.findings.clone(), Some(&request.from)));
+    findings.extend(tag(target.findings.clone(), Some(&request.to)));
+    let mut cache = ValuesCache::new();
+    let source_side = Side::build(
+        &mut sources,
+        &source,
+        Some(&platform),
+        &mut cache,
+        &options,
+        &mut findings,
+    );
+    let target_side = Side::build(
+        &mut sources,
+        &target,
+        Some(&platform),
+        &mut cache,
+        &options,
+        &mut findings,
+    );
+    let production = platform
+        .file
+        .environments
+        .last()
+        .is_some_and(|e| e.name == request.to);
+    let apps = (!request.apps.is_empty()).then_some(request.apps.as_slice());
+    let plan = match (&source_side, &target_side) {
+        (Some(s), Some(t)) => {
+            let (promoted, notes) = promote(s, t, &platform, apps);
+            for note in notes {
+                let pointer = crate::source::pointer_join("/apps", &note.app);
+                let location = source
+                    .tree
+                    .as_ref()
+                    .map(|tree| sources.location(tree.span_at(&pointer, true), &pointer));
+                let mut f = Finding::new(
+                    crate::rules::PROMOTION_MANUAL,
+                    Severity::Warning,
+                    note.message,
+                )
+                .app(note.app)
+                .environment(request.to.clone());
+                f.location = location;
+                findings.push(f);
+            }
+            diff(
+                t,
+                &promoted,
+                &PlanContext {
+                    sources: &sources,
+                    secrets: &platform.file.secrets,
+                    production,
+                },
+            )
+        }
+        _ => Plan::default(),
+    };
+    let files = sources.files().count();
+    let apps = target
+        .state
+        .as_ref()
+        .and_then(|s| s.apps.as_ref())
+        .map_or(0, |a| a.len());
+    let report = Report::new(findings, files, apps, 2);
     Ok(Planned {
         plan,
         report,

@@ -1,5 +1,7 @@
 //! The diff of two desired states into an ordered list of actions.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -16,16 +18,17 @@ use crate::workload::Workload;
 
 /// One side of a plan: a loaded spec, and the effective values of each of its apps.
 pub struct Side<'a> {
-    state: &'a DesiredState,
-    tree: &'a Node,
-    apps: IndexMap<String, AppSide>,
+    pub(super) state: Cow<'a, DesiredState>,
+    pub(super) tree: &'a Node,
+    pub(super) apps: IndexMap<String, AppSide>,
 }
 
 /// An app's effective values and, when its chart has a profile, the platform's names of them.
-struct AppSide {
-    values: AppValues,
+#[derive(Clone)]
+pub(super) struct AppSide {
+    pub(super) values: AppValues,
     /// Values pointer → the platform's name of the value (`image.tag`, `replicas`, …).
-    fields: Vec<(String, String)>,
+    pub(super) fields: Vec<(String, String)>,
 }
 
 impl<'a> Side<'a> {
@@ -65,12 +68,16 @@ impl<'a> Side<'a> {
                 .unwrap_or_default();
             apps.insert(label.clone(), AppSide { values, fields });
         }
-        Some(Side { state, tree, apps })
+        Some(Side {
+            state: Cow::Borrowed(state),
+            tree,
+            apps,
+        })
     }
 }
 
 /// The platform's names of the values a profile reads, by pointer.
-fn field_names(values: &Node, profile: &CompiledProfile) -> Vec<(String, String)> {
+pub(super) fn field_names(values: &Node, profile: &CompiledProfile) -> Vec<(String, String)> {
     let w = Workload::read(values, profile);
     let mut out = Vec::new();
     for (field, name) in [
@@ -143,7 +150,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, ctx: &PlanContext<'_>) -> Plan {
         } else {
             before.map(|prev| {
                 let mut a = remove(label, prev, old, ctx, "disabled in the new spec");
-                if is_protected(new.state, app) {
+                if is_protected(&new.state, app) {
                     a.decision = Decision::Protected;
                     a.reason = "disabled in the new spec, but protected: it stays installed".into();
                     a.risks.push(protected_risk(label));
@@ -277,7 +284,7 @@ fn update(
     };
     a.decision = decision;
     a.reason = reason;
-    if decision != Decision::Noop && is_protected(new.state, app) {
+    if decision != Decision::Noop && is_protected(&new.state, app) {
         a.decision = Decision::Protected;
         a.reason = "protected: the changes are not applied".into();
         a.risks.push(protected_risk(label));

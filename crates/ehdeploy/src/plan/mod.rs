@@ -8,10 +8,12 @@
 
 mod diff;
 mod model;
+mod promote;
 mod render;
 mod risk;
 
 pub use diff::{diff, PlanContext, Side};
 pub use model::{Action, Change, Decision, Plan, PlanSummary, Risk};
+pub use promote::{promote, PromotionNote};
 pub use render::{render, PlanFormat};
 pub use risk::RiskId;

@@ -27,6 +27,8 @@ pub struct Platform {
     pub profiles: IndexMap<String, CompiledProfile>,
     /// Maximum memory per environment name.
     pub max_memory: IndexMap<String, Quantity>,
+    /// The values paths a promotion carries, beyond the chart profile's image.
+    pub portable: Vec<crate::spec::values::ValuesPath>,
 }
 
 impl Platform {
@@ -109,6 +111,16 @@ impl Platform {
                 }
             }
         }
+        let mut portable = Vec::new();
+        for (i, path) in file.promotion.portable.iter().enumerate() {
+            match crate::spec::values::ValuesPath::parse(path) {
+                Some(p) => portable.push(p),
+                None => bad(
+                    format!("/promotion/portable/{i}"),
+                    format!("`{path}` is not a values path (dotted keys, `[N]`, `[*]`)"),
+                ),
+            }
+        }
         let platform = Platform {
             file,
             root,
@@ -116,6 +128,7 @@ impl Platform {
             chart_versions,
             profiles,
             max_memory,
+            portable,
         };
         (platform, findings)
     }

@@ -31,9 +31,24 @@ pub struct PlatformFile {
     /// How secrets are recognised.
     #[serde(default)]
     pub secrets: SecretsConfig,
+    /// What a promotion carries from one environment to the next.
+    #[serde(default)]
+    pub promotion: PromotionConfig,
     /// Severity of rules on the whole platform: `error`, `warning`, `info` or `off`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub rules: IndexMap<RuleId, RuleLevel>,
+}
+
+/// What a promotion carries from the source environment into the target. The chart, its
+/// version and the image (repository, tag, digest, as the chart profile reads them) always go;
+/// every other value stays as the target has it (DNS, replicas, memory, secret references, …).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PromotionConfig {
+    /// More values paths that are the artifact's, not the environment's (dotted, `[*]`), e.g.
+    /// `featureFlags`, `env.APP_VERSION`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub portable: Vec<String>,
 }
 
 /// One environment.

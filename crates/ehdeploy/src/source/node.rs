@@ -111,6 +111,26 @@ impl Node {
         Some(node)
     }
 
+    /// Set the value at a JSON pointer, creating mappings on the way (a scalar or sequence in
+    /// the way is replaced by a mapping; a sequence index must exist). New keys take the value's
+    /// span. Returns whether the value was set.
+    pub fn set_pointer(&mut self, pointer: &str, value: Node) -> bool {
+        let tokens: Vec<String> = match pointer.strip_prefix('/') {
+            Some(rest) => rest.split('/').map(unescape_pointer_token).collect(),
+            None => Vec::new(),
+        };
+        set_in(self, &tokens, value)
+    }
+
+    /// Remove the value at a JSON pointer (a mapping key); returns whether there was one.
+    pub fn remove_pointer(&mut self, pointer: &str) -> bool {
+        let tokens: Vec<String> = match pointer.strip_prefix('/') {
+            Some(rest) => rest.split('/').map(unescape_pointer_token).collect(),
+            None => return false,
+        };
+        remove_in(self, &tokens)
+    }
+
     /// The span of the value at `pointer`, or of its nearest existing ancestor. A pointer that
     /// ends at a mapping key gives the key's span when `key` is true.
     pub fn span_at(&self, pointer: &str, key: bool) -> Span {
@@ -239,6 +259,62 @@ fn format_float(f: f64) -> String {
         if f > 0.0 { ".inf" } else { "-.inf" }.into()
     } else {
         f.to_string()
+    }
+}
+
+fn set_in(node: &mut Node, tokens: &[String], value: Node) -> bool {
+    let Some((token, rest)) = tokens.split_first() else {
+        *node = value;
+        return true;
+    };
+    if let NodeKind::Seq(items) = &mut node.kind {
+        return match token.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+            Some(item) => set_in(item, rest, value),
+            None => false,
+        };
+    }
+    if !matches!(node.kind, NodeKind::Map(_)) {
+        node.kind = NodeKind::Map(Mapping::new());
+    }
+    let NodeKind::Map(map) = &mut node.kind else {
+        return false;
+    };
+    if rest.is_empty() {
+        let key_span = map.get(token).map_or(value.span, |e| e.key_span);
+        map.insert(token.clone(), Entry { key_span, value });
+        return true;
+    }
+    if !map.contains_key(token) {
+        let empty = Node::new(NodeKind::Map(Mapping::new()), value.span);
+        map.insert(
+            token.clone(),
+            Entry {
+                key_span: value.span,
+                value: empty,
+            },
+        );
+    }
+    match map.get_mut(token) {
+        Some(entry) => set_in(&mut entry.value, rest, value),
+        None => false,
+    }
+}
+
+fn remove_in(node: &mut Node, tokens: &[String]) -> bool {
+    let Some((token, rest)) = tokens.split_first() else {
+        return false;
+    };
+    match &mut node.kind {
+        NodeKind::Map(m) if rest.is_empty() => m.remove(token).is_some(),
+        NodeKind::Map(m) => m
+            .get_mut(token)
+            .is_some_and(|e| remove_in(&mut e.value, rest)),
+        NodeKind::Seq(items) => token
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| items.get_mut(i))
+            .is_some_and(|n| remove_in(n, rest)),
+        _ => false,
     }
 }
 
