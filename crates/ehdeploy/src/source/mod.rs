@@ -5,6 +5,7 @@
 //! (also one that came out of a values file or an override file) can point at the line and column
 //! a person edits. Parsing is bounded by [`Limits`]: file size, nesting depth and alias expansion.
 
+mod edit;
 mod files;
 mod mapping;
 mod node;
@@ -14,6 +15,7 @@ mod substitute;
 mod toml;
 mod yaml;
 
+pub use edit::{apply_edits, insert_entry, remove_entry, replace_scalar, scalar_text, TextEdit};
 pub use files::{FileId, Position, SourceFile, SourceMap, Span};
 pub use node::{
     escape_pointer_token, pointer_join, unescape_pointer_token, Entry, Mapping, Node, NodeKind,

@@ -41,7 +41,12 @@ impl<'a> Offsets<'a> {
     }
 
     fn byte(&self, m: &Marker) -> usize {
-        let in_text = if self.line_starts.is_empty() {
+        self.subst.original_offset(self.in_text(m))
+    }
+
+    /// The byte offset of a marker in the text the parser reads.
+    fn in_text(&self, m: &Marker) -> usize {
+        if self.line_starts.is_empty() {
             m.index()
         } else {
             let start = self
@@ -55,8 +60,49 @@ impl<'a> Offsets<'a> {
                     .char_indices()
                     .nth(m.col())
                     .map_or(line.len(), |(i, _)| i)
+        }
+    }
+
+    /// The span of a quoted scalar: from its opening quote to just after its closing one (the
+    /// parser's end marker runs on over what follows on the line).
+    fn quoted_span(&self, start: &Marker, end: &Marker, style: ScalarStyle) -> Span {
+        let from = self.in_text(start);
+        let rest = self.text.get(from..).unwrap_or("");
+        let close = match style {
+            ScalarStyle::DoubleQuoted => {
+                let mut escaped = false;
+                rest.char_indices().skip(1).find_map(|(i, c)| {
+                    let hit = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    hit.then_some(i)
+                })
+            }
+            _ => {
+                let bytes = rest.as_bytes();
+                let mut i = 1;
+                let mut found = None;
+                while i < bytes.len() {
+                    if bytes[i] == b'\'' {
+                        if bytes.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        found = Some(i);
+                        break;
+                    }
+                    i += 1;
+                }
+                found
+            }
         };
-        self.subst.original_offset(in_text)
+        match close {
+            Some(i) => Span::new(
+                self.file,
+                self.subst.original_offset(from),
+                self.subst.original_offset(from + i + 1),
+            ),
+            None => self.span(start, end),
+        }
     }
 
     fn span(&self, start: &Marker, end: &Marker) -> Span {
@@ -146,6 +192,12 @@ pub(super) fn parse(
                     && tag
                         .as_deref()
                         .is_none_or(|t| t.is_yaml_core_schema() && t.suffix == "merge");
+                let sp = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        offsets.quoted_span(&span.start, &span.end, style)
+                    }
+                    _ => sp,
+                };
                 if anchor == 0 && b.expects_key() {
                     // A key is its text as written (as go-yaml gives struct keys): no node.
                     b.set_key(value.into_owned(), sp, merge);
