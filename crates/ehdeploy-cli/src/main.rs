@@ -99,6 +99,30 @@ enum Command {
         #[arg(long)]
         detailed_exit_code: bool,
     },
+    /// Write a promotion into the target environment's DSF and values files, in place.
+    PromoteSpec {
+        /// The platform repo's folder, or its platform.yaml.
+        #[arg(long, default_value = ".")]
+        platform: PathBuf,
+        /// The source environment.
+        #[arg(long)]
+        from: String,
+        /// The target environment.
+        #[arg(long)]
+        to: String,
+        /// Promote only these apps (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        apps: Vec<String>,
+        /// A variable for `$VAR` substitution (repeatable).
+        #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        /// Do not take variables from the process environment.
+        #[arg(long)]
+        no_process_env: bool,
+        /// Write the files; without it, print the change as a unified diff.
+        #[arg(long)]
+        write: bool,
+    },
     /// Print the JSON Schema of a document (for editors' `yaml-language-server: $schema=`).
     Schema {
         /// Which document.
@@ -283,6 +307,57 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             } else {
                 0
             }))
+        }
+        Command::PromoteSpec {
+            platform,
+            from,
+            to,
+            apps,
+            vars,
+            no_process_env,
+            write,
+        } => {
+            let promoted = api::promote_spec(&api::PromoteSpecRequest {
+                promotion: api::PromotionRequest {
+                    platform,
+                    from,
+                    to,
+                    apps,
+                    vars: vars.into_iter().collect(),
+                    process_env: !no_process_env,
+                    max_file_bytes: None,
+                },
+                write,
+            })?;
+            if !promoted.report.findings.is_empty() {
+                let color =
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                eprint!(
+                    "{}",
+                    render(&promoted.report, None, ReportFormat::Human { color })
+                );
+            }
+            if promoted.report.fails_at(Severity::Error) {
+                return Ok(ExitCode::from(1));
+            }
+            if write {
+                let mut text = String::new();
+                for f in &promoted.files {
+                    text.push_str(&format!("wrote {}\n", f.path));
+                }
+                if promoted.files.is_empty() {
+                    text.push_str("nothing to promote\n");
+                }
+                print_out(&text);
+            } else {
+                let diff: String = promoted
+                    .files
+                    .iter()
+                    .map(api::FileChange::unified_diff)
+                    .collect();
+                print_out(&diff);
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Schema { document } => {
             let doc = Document::from_name(&document)

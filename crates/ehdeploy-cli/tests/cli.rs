@@ -388,3 +388,28 @@ fn promotion_plan_on_the_example_platform() {
     let out = ehdeploy(&["plan", "--from", "preprod", "--to", "prod"]);
     assert_eq!(out.status.code(), Some(2), "--from needs --platform");
 }
+
+#[test]
+fn promote_spec_prints_a_diff_and_writes_nothing_without_write() {
+    let before =
+        std::fs::read_to_string(repo().join("examples/platform/envs/exttest.yaml")).unwrap();
+    let out = ehdeploy(&[
+        "promote-spec",
+        "--platform",
+        "examples/platform",
+        "--from",
+        "inttest",
+        "--to",
+        "exttest",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.starts_with("--- a/examples/platform/envs/exttest.yaml\n+++ b/examples/platform/envs/exttest.yaml\n"), "{diff}");
+    assert!(
+        diff.contains("-    version: 2.4.1\n+    version: 2.4.0\n"),
+        "{diff}"
+    );
+    let after =
+        std::fs::read_to_string(repo().join("examples/platform/envs/exttest.yaml")).unwrap();
+    assert_eq!(before, after);
+}

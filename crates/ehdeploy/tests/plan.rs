@@ -554,3 +554,139 @@ mod properties {
         }
     }
 }
+
+mod promote_spec {
+    use ehdeploy::api::{
+        promote_spec, validate, PromoteSpecRequest, PromotionRequest, ValidateRequest,
+    };
+
+    use super::*;
+
+    fn write(repos: &Repos, from: &str, to: &str) -> ehdeploy::api::PromotedSpec {
+        promote_spec(&PromoteSpecRequest {
+            promotion: PromotionRequest {
+                platform: repos.root.join("new"),
+                from: from.into(),
+                to: to.into(),
+                process_env: false,
+                ..Default::default()
+            },
+            write: true,
+        })
+        .unwrap()
+    }
+
+    /// The lines that differ between the old and the new copy of a file: `-old` and `+new`.
+    fn changed_lines(repos: &Repos, file: &str) -> Vec<String> {
+        let read = |side: &str| std::fs::read_to_string(repos.root.join(side).join(file)).unwrap();
+        let (old, new) = (read("old"), read("new"));
+        similar::TextDiff::from_lines(&old, &new)
+            .iter_all_changes()
+            .filter(|c| c.tag() != similar::ChangeTag::Equal)
+            .map(|c| {
+                format!(
+                    "{}{}",
+                    if c.tag() == similar::ChangeTag::Delete {
+                        "-"
+                    } else {
+                        "+"
+                    },
+                    c.value().trim_end()
+                )
+            })
+            .collect()
+    }
+
+    fn errors_of(repos: &Repos, env: &str) -> Vec<String> {
+        let checked = validate(&ValidateRequest {
+            files: vec![repos.root.join(format!("new/envs/{env}.yaml"))],
+            platform: Some(repos.root.join("new/platform.yaml")),
+            process_env: false,
+            ..Default::default()
+        })
+        .unwrap();
+        checked
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.severity == ehdeploy::Severity::Error)
+            .map(|f| format!("{} {}", f.rule, f.app.as_deref().unwrap_or("-")))
+            .collect()
+    }
+
+    #[test]
+    fn writes_only_the_promoted_lines_validates_and_replans_to_nothing() {
+        let repos = Repos::new("write-int");
+        let done = write(&repos, "inttest", "exttest");
+        let paths: Vec<&str> = done
+            .files
+            .iter()
+            .map(|f| f.path.rsplit("/new/").next().unwrap())
+            .collect();
+        assert_eq!(paths, ["envs/exttest.yaml"]);
+        assert_eq!(
+            changed_lines(&repos, "envs/exttest.yaml"),
+            ["-    version: 2.4.1", "+    version: 2.4.0"]
+        );
+        assert!(errors_of(&repos, "exttest").is_empty());
+        let (plan, notes) = repos.promotion("inttest", "exttest", &[]);
+        assert!(!plan.summary.has_changes(), "{:?}", lines(&plan));
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn an_image_from_a_shared_file_gets_an_override_and_a_stale_digest_goes() {
+        let repos = Repos::new("write-pre");
+        let done = write(&repos, "exttest", "preprod");
+        let paths: Vec<&str> = done
+            .files
+            .iter()
+            .map(|f| f.path.rsplit("/new/").next().unwrap())
+            .collect();
+        // common.yaml is shared by every environment: never edited; preprod's own file is.
+        assert_eq!(paths, ["values/patient-portal/preprod.yaml"]);
+        assert_eq!(
+            changed_lines(&repos, "values/patient-portal/preprod.yaml"),
+            [
+                "-imageDigest: sha256:8248a225f2ca254fa912e94786cc24727b5e18ca704f985d21a0fd495348ffb5",
+                "+imageTag: 2.9.0",
+            ]
+        );
+        assert!(changed_lines(&repos, "values/patient-portal/common.yaml").is_empty());
+        let notes: Vec<&str> = done
+            .report
+            .findings
+            .iter()
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert_eq!(notes, ["promotion/manual"]);
+        // What is left for a person is exactly what the note says: pin the new digest.
+        assert_eq!(
+            errors_of(&repos, "preprod"),
+            ["image/digest-required patient-portal"]
+        );
+        let (plan, _) = repos.promotion("exttest", "preprod", &[]);
+        assert!(!plan.summary.has_changes(), "{:?}", lines(&plan));
+    }
+
+    #[test]
+    fn without_write_nothing_is_written() {
+        let repos = Repos::new("dry");
+        let done = promote_spec(&PromoteSpecRequest {
+            promotion: PromotionRequest {
+                platform: repos.root.join("new"),
+                from: "inttest".into(),
+                to: "exttest".into(),
+                process_env: false,
+                ..Default::default()
+            },
+            write: false,
+        })
+        .unwrap();
+        assert_eq!(done.files.len(), 1);
+        assert!(done.files[0]
+            .unified_diff()
+            .contains("-    version: 2.4.1\n+    version: 2.4.0\n"));
+        assert!(changed_lines(&repos, "envs/exttest.yaml").is_empty());
+    }
+}

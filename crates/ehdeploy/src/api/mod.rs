@@ -4,5 +4,8 @@
 mod plan;
 mod validate;
 
-pub use plan::{plan, promotion_plan, PlanRequest, Planned, PromotionRequest};
+pub use plan::{
+    plan, promote_spec, promotion_plan, FileChange, PlanRequest, Planned, PromoteSpecRequest,
+    PromotedSpec, PromotionRequest,
+};
 pub use validate::{check, validate, CheckRequest, Checked, ValidateRequest};

@@ -1,6 +1,6 @@
 //! `plan`: what changing a desired state from one set of DSFs to another does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -319,3 +319,232 @@ pub fn promotion_plan(request: &PromotionRequest) -> Result<Planned, Error> {
         sources,
     })
 }
+
+/// Ask to write a promotion into the target environment's DSF and values files.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PromoteSpecRequest {
+    /// The promotion.
+    pub promotion: PromotionRequest,
+    /// Write the files (otherwise only say what would change).
+    #[serde(default)]
+    pub write: bool,
+}
+
+/// One file a promotion changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileChange {
+    /// The file, as findings name it.
+    pub path: String,
+    /// Its text now.
+    pub before: String,
+    /// Its text with the promotion written.
+    pub after: String,
+}
+
+impl FileChange {
+    /// The change as a unified diff (three lines of context).
+    pub fn unified_diff(&self) -> String {
+        similar::TextDiff::from_lines(&self.before, &self.after)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{}", self.path), &format!("b/{}", self.path))
+            .to_string()
+    }
+}
+
+/// What writing a promotion changes (or changed), and what a person must still do.
+#[derive(Debug, Clone)]
+pub struct PromotedSpec {
+    /// The files changed, in order.
+    pub files: Vec<FileChange>,
+    /// Load findings and `promotion/manual` findings.
+    pub report: Report,
+    /// Whether the files were written.
+    pub written: bool,
+}
+
+/// Which files belong to the target environment's apps alone, from every environment's DSFs.
+struct Usage {
+    target: String,
+    values: HashMap<PathBuf, HashSet<(String, String)>>,
+    dsf: HashMap<PathBuf, HashSet<String>>,
+}
+
+impl crate::plan::Ownership for Usage {
+    fn owns(&self, file: &Path, app: &str) -> bool {
+        self.values.get(&normalize(file)).is_some_and(|users| {
+            users.len() == 1 && users.contains(&(self.target.clone(), app.to_string()))
+        })
+    }
+
+    fn owns_dsf(&self, file: &Path) -> bool {
+        self.dsf
+            .get(&normalize(file))
+            .is_some_and(|envs| envs.len() == 1 && envs.contains(&self.target))
+    }
+}
+
+/// Write the promotion `from` → `to` into the target environment's files, changing only the
+/// values that change, in place (comments, key order and formatting kept). Values the target
+/// takes from a file it shares with other environments or apps get an override in the app's
+/// own values file instead. With `write: false` nothing is written.
+pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error> {
+    let p = &request.promotion;
+    let path = if p.platform.is_dir() {
+        p.platform.join("platform.yaml")
+    } else {
+        p.platform.clone()
+    };
+    let limits = limits(p.max_file_bytes);
+    let mut sources = SourceMap::new();
+    let (platform, mut findings) = load_platform(
+        &mut sources,
+        &path,
+        normalize(&path).display().to_string(),
+        &limits,
+    )
+    .map_err(|e| Error::io(&path, e))?;
+    let Some(platform) = platform else {
+        let files = sources.files().count();
+        return Ok(PromotedSpec {
+            files: Vec::new(),
+            report: Report::new(findings, files, 0, 0),
+            written: false,
+        });
+    };
+    for env in [&p.from, &p.to] {
+        if platform.environment(env).is_none() {
+            let names: Vec<&str> = platform
+                .file
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            return Err(Error::Usage(format!(
+                "environment `{env}` is not in the platform file (it has: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    if p.from == p.to {
+        return Err(Error::Usage(
+            "a promotion goes from one environment to another".into(),
+        ));
+    }
+    let vars = lookup(&p.vars, p.process_env);
+    let options = LoadOptions {
+        limits,
+        vars: Some(&vars),
+        substitute_values: false,
+    };
+    // Every environment's DSFs, for who uses which file.
+    let mut usage = Usage {
+        target: p.to.clone(),
+        values: HashMap::new(),
+        dsf: HashMap::new(),
+    };
+    let mut loaded = IndexMapOf::new();
+    for env in &platform.file.environments {
+        let files: Vec<PathBuf> = env.dsf.iter().map(|d| platform.resolve(d)).collect();
+        let first = files.first().cloned().unwrap_or_default();
+        let spec = load_spec(&mut sources, &files, &options).map_err(|e| Error::io(&first, e))?;
+        for f in &spec.files {
+            usage
+                .dsf
+                .entry(normalize(f))
+                .or_default()
+                .insert(env.name.clone());
+        }
+        for (label, app) in spec.state.iter().flat_map(|s| s.apps.iter().flatten()) {
+            for (_, file) in app.all_values_files() {
+                usage
+                    .values
+                    .entry(normalize(Path::new(file)))
+                    .or_default()
+                    .insert((env.name.clone(), label.clone()));
+            }
+        }
+        loaded.insert(env.name.clone(), spec);
+    }
+    let (Some(source), Some(target)) = (loaded.get(&p.from), loaded.get(&p.to)) else {
+        return Err(Error::Usage("the environments could not be loaded".into()));
+    };
+    findings.extend(tag(source.findings.clone(), Some(&p.from)));
+    findings.extend(tag(target.findings.clone(), Some(&p.to)));
+    let mut cache = ValuesCache::new();
+    let source_side = Side::build(
+        &mut sources,
+        source,
+        Some(&platform),
+        &mut cache,
+        &options,
+        &mut findings,
+    );
+    let target_side = Side::build(
+        &mut sources,
+        target,
+        Some(&platform),
+        &mut cache,
+        &options,
+        &mut findings,
+    );
+    let apps = (!p.apps.is_empty()).then_some(p.apps.as_slice());
+    let mut changes = Vec::new();
+    if let (Some(s), Some(t)) = (&source_side, &target_side) {
+        let edits = crate::plan::promotion_edits(s, t, &platform, apps, &sources, &cache, &usage);
+        for note in edits.notes {
+            let pointer = crate::source::pointer_join("/apps", &note.app);
+            let location = target
+                .tree
+                .as_ref()
+                .map(|tree| sources.location(tree.span_at(&pointer, true), &pointer));
+            let mut f = Finding::new(
+                crate::rules::PROMOTION_MANUAL,
+                Severity::Warning,
+                note.message,
+            )
+            .app(note.app)
+            .environment(p.to.clone());
+            f.location = location;
+            findings.push(f);
+        }
+        for (file, file_edits) in edits.files {
+            let Some(src) = sources.find(&file).and_then(|id| sources.file(id)) else {
+                continue;
+            };
+            let Some(after) = crate::source::apply_edits(src.text(), &file_edits) else {
+                continue;
+            };
+            if after != src.text() {
+                changes.push(FileChange {
+                    path: src.display().to_string(),
+                    before: src.text().to_string(),
+                    after,
+                });
+            }
+        }
+    }
+    if request.write {
+        for (change, file) in changes
+            .iter()
+            .zip(changes.iter().map(|c| PathBuf::from(&c.path)))
+        {
+            std::fs::write(&file, &change.after).map_err(|e| Error::io(&file, e))?;
+        }
+    }
+    let files = sources.files().count();
+    let apps = target
+        .state
+        .as_ref()
+        .and_then(|s| s.apps.as_ref())
+        .map_or(0, |a| a.len());
+    Ok(PromotedSpec {
+        files: changes,
+        report: Report::new(findings, files, apps, 2),
+        written: request.write,
+    })
+}
+
+type IndexMapOf = indexmap::IndexMap<String, crate::spec::LoadedSpec>;

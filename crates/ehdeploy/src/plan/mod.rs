@@ -11,9 +11,11 @@ mod model;
 mod promote;
 mod render;
 mod risk;
+mod write;
 
 pub use diff::{diff, PlanContext, Side};
 pub use model::{Action, Change, Decision, Plan, PlanSummary, Risk};
 pub use promote::{promote, PromotionNote};
 pub use render::{render, PlanFormat};
 pub use risk::RiskId;
+pub use write::{promotion_edits, Ownership, PromotionEdits};

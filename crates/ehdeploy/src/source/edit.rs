@@ -48,6 +48,9 @@ pub fn apply_edits(text: &str, edits: &[TextEdit]) -> Option<String> {
 /// A scalar as YAML text, written like `like` (the text it replaces): in the same quotes, or
 /// plain when that reads back as the same string; otherwise double-quoted.
 pub fn scalar_text(value: &Node, like: &str) -> Option<String> {
+    if value.is_null() {
+        return Some("null".into());
+    }
     let plain = value.scalar_text()?;
     let is_string = matches!(value.kind, NodeKind::Str(_));
     let quote = like.chars().next().filter(|c| *c == '"' || *c == '\'');

@@ -73,6 +73,11 @@ impl ValuesCache {
         self.parsed.get(path.as_os_str()).and_then(Option::as_ref)
     }
 
+    /// The tree of a values file already read.
+    pub fn tree(&self, path: &Path) -> Option<&Node> {
+        self.parsed.get(path.as_os_str()).and_then(Option::as_ref)
+    }
+
     /// Whether `path` is a file, asking the file system once per path.
     pub fn is_file(&mut self, path: &Path) -> bool {
         if let Some(known) = self.exists.get(path.as_os_str()) {

@@ -1,0 +1,223 @@
+//! Writing a promotion into the target environment's files: the edits, at the spans the loader
+//! recorded, that make the target's DSF and values files say what the promotion plan says.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use super::diff::{diff, PlanContext, Side};
+use super::model::Decision;
+use super::promote::{promote, PromotionNote};
+use crate::platform::Platform;
+use crate::source::{
+    insert_entry, pointer_join, remove_entry, replace_scalar, unescape_pointer_token, FileId, Node,
+    NodeKind, SourceMap, Span, TextEdit,
+};
+use crate::spec::ValuesCache;
+
+/// Which files a promotion may edit: those that belong to the target environment's app alone.
+pub trait Ownership {
+    /// Whether `file` is used by the target environment's `app` and by nothing else (no other
+    /// app, no other environment).
+    fn owns(&self, file: &Path, app: &str) -> bool;
+    /// Whether the target environment's DSF `file` is used by no other environment.
+    fn owns_dsf(&self, file: &Path) -> bool;
+}
+
+/// The edits, by file, and what a person must do.
+#[derive(Debug, Default)]
+pub struct PromotionEdits {
+    /// Edits per file path.
+    pub files: IndexMap<PathBuf, Vec<TextEdit>>,
+    /// What the promotion cannot write.
+    pub notes: Vec<PromotionNote>,
+}
+
+/// Compute the edits that write the promotion of `source` into `target`.
+#[allow(clippy::too_many_arguments)]
+pub fn promotion_edits(
+    source: &Side<'_>,
+    target: &Side<'_>,
+    platform: &Platform,
+    apps: Option<&[String]>,
+    sources: &SourceMap,
+    cache: &ValuesCache,
+    ownership: &dyn Ownership,
+) -> PromotionEdits {
+    let (promoted, notes) = promote(source, target, platform, apps);
+    let plan = diff(
+        target,
+        &promoted,
+        &PlanContext {
+            sources,
+            secrets: &platform.file.secrets,
+            production: false,
+        },
+    );
+    let mut out = PromotionEdits {
+        notes,
+        ..PromotionEdits::default()
+    };
+    for action in plan.actions.iter().filter(|a| a.decision != Decision::Noop) {
+        let label = action.app.as_str();
+        let manual = |out: &mut PromotionEdits, what: String| {
+            out.notes.push(PromotionNote {
+                app: label.to_string(),
+                message: what,
+            })
+        };
+        let app_pointer = pointer_join("/apps", label);
+        let app_span = target.tree.span_at(&app_pointer, false);
+        for change in &action.changes {
+            if let Some(pointer) = change.path.strip_prefix("values") {
+                let (Some(before), Some(after)) =
+                    (target.apps.get(label), promoted.apps.get(label))
+                else {
+                    continue;
+                };
+                let old = before.values.values.pointer(pointer);
+                let new = after.values.values.pointer(pointer);
+                let edit = value_edit(
+                    label, pointer, old, new, target, before, sources, cache, ownership,
+                );
+                match edit {
+                    Ok((path, e)) => out.files.entry(path).or_default().push(e),
+                    Err(why) => manual(&mut out, why),
+                }
+                continue;
+            }
+            // A DSF field (`version`, `chart`): replaced where the app itself writes it.
+            let field_pointer = pointer_join(&app_pointer, &change.path);
+            let node = target.tree.pointer(&field_pointer);
+            let new = promoted
+                .state
+                .apps
+                .as_ref()
+                .and_then(|a| a.get(label))
+                .and_then(|a| match change.path.as_str() {
+                    "version" => a.version.clone(),
+                    "chart" => a.chart.clone(),
+                    _ => None,
+                });
+            let edit = match (node, new) {
+                (Some(n), Some(v)) if within(n.span, app_span) => path_of(sources, n.span.file)
+                    .filter(|p| ownership.owns_dsf(p))
+                    .and_then(|p| {
+                        let value = Node::new(NodeKind::Str(v), n.span);
+                        replace_scalar(text_of(sources, &p)?, n.span, &value).map(|e| (p, e))
+                    }),
+                _ => None,
+            };
+            match edit {
+                Some((p, e)) => out.files.entry(p).or_default().push(e),
+                None => manual(
+                    &mut out,
+                    format!("set `{}` of `{label}` by hand: it is not written in the target environment's own DSF entry", change.path),
+                ),
+            }
+        }
+    }
+    for edits in out.files.values_mut() {
+        edits.sort_by_key(|e| (e.start, e.end));
+        edits.dedup();
+    }
+    out
+}
+
+fn path_of(sources: &SourceMap, file: FileId) -> Option<PathBuf> {
+    sources.file(file).map(|f| f.path().to_path_buf())
+}
+
+fn text_of<'s>(sources: &'s SourceMap, path: &Path) -> Option<&'s str> {
+    sources
+        .find(path)
+        .and_then(|id| sources.file(id))
+        .map(|f| f.text())
+}
+
+fn within(inner: Span, outer: Span) -> bool {
+    inner.file == outer.file && inner.start >= outer.start && inner.end <= outer.end
+}
+
+/// The edit for one value of an app's effective values.
+#[allow(clippy::too_many_arguments)]
+fn value_edit(
+    label: &str,
+    pointer: &str,
+    old: Option<&Node>,
+    new: Option<&Node>,
+    target: &Side<'_>,
+    app: &super::diff::AppSide,
+    sources: &SourceMap,
+    cache: &ValuesCache,
+    ownership: &dyn Ownership,
+) -> Result<(PathBuf, TextEdit), String> {
+    let manual = |what: &str| {
+        format!(
+            "{what} `{}` of `{label}` by hand",
+            pointer.trim_start_matches('/').replace('/', ".")
+        )
+    };
+    // Where the target writes the value now, if in a file of its own: edit it there.
+    if let Some(old) = old {
+        let set_by_dsf = app.values.set_pointers.contains_key(&old.span);
+        if let Some(path) = path_of(sources, old.span.file).filter(|p| {
+            if set_by_dsf {
+                ownership.owns_dsf(p)
+            } else {
+                ownership.owns(p, label)
+            }
+        }) {
+            let text = text_of(sources, &path).ok_or_else(|| manual("change"))?;
+            let edit = match new {
+                Some(new) => replace_scalar(text, old.span, new),
+                None if set_by_dsf => None,
+                None => {
+                    let key = key_span(cache.tree(&path), pointer);
+                    key.and_then(|k| remove_entry(text, k, old.span))
+                }
+            };
+            return edit
+                .map(|e| (path, e))
+                .ok_or_else(|| manual(if new.is_some() { "change" } else { "remove" }));
+        }
+    }
+    // Otherwise an override in the app's last values file of its own (null removes, as Helm).
+    let values_files: Vec<PathBuf> = target
+        .state
+        .apps
+        .as_ref()
+        .and_then(|a| a.get(label))
+        .map(|a| {
+            a.all_values_files()
+                .into_iter()
+                .map(|(_, p)| PathBuf::from(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    let own = values_files
+        .iter()
+        .rev()
+        .find(|p| ownership.owns(p, label))
+        .ok_or_else(|| manual("set"))?;
+    let text = text_of(sources, own).ok_or_else(|| manual("set"))?;
+    let tree = cache.tree(own).ok_or_else(|| manual("set"))?;
+    let tokens: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(unescape_pointer_token)
+        .collect();
+    let null = Node::new(NodeKind::Null, tree.span);
+    let edit = insert_entry(text, tree, &tokens, new.unwrap_or(&null));
+    edit.map(|e| (own.clone(), e)).ok_or_else(|| manual("set"))
+}
+
+/// The span of the key of the mapping entry at `pointer` in a file's tree.
+fn key_span(tree: Option<&Node>, pointer: &str) -> Option<Span> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    let parent = tree?.pointer(parent)?;
+    parent
+        .as_map()?
+        .get(&unescape_pointer_token(last))
+        .map(|e| e.key_span)
+}
