@@ -390,7 +390,19 @@ fn emit(checked: &Checked, output: &Output) -> ExitCode {
         FormatArg::Sarif => ReportFormat::Sarif,
         FormatArg::Junit => ReportFormat::Junit,
     };
-    print_out(&render(&checked.report, Some(&checked.sources), format));
+    let mut text = render(&checked.report, Some(&checked.sources), format);
+    if let ReportFormat::Human { color } = format {
+        for next in &checked.report.promotions {
+            let head = format!("next promotion {} → {}", next.from, next.to);
+            if next.plan.summary.has_changes() || next.plan.summary.risks > 0 {
+                text.push_str(&format!("\n{head}:\n"));
+                text.push_str(&render_plan(&next.plan, PlanFormat::Human { color }));
+            } else {
+                text.push_str(&format!("\n{head}: no changes\n"));
+            }
+        }
+    }
+    print_out(&text);
     let level = match output.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,

@@ -21,5 +21,5 @@ mod term;
 pub mod workload;
 
 pub use error::Error;
-pub use report::{Finding, Location, Report, Severity};
+pub use report::{Finding, Location, NextPromotion, Report, Severity};
 pub use rules::RuleId;

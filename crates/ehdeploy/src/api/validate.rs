@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::plan::{diff, promote, PlanContext, Side};
 use crate::platform::{load_platform, Platform};
 use crate::policy::check_spec;
-use crate::report::{Finding, Report};
+use crate::report::{Finding, NextPromotion, Report};
 use crate::source::{Limits, SourceMap};
-use crate::spec::{load_spec, normalize, LoadOptions, ValuesCache};
+use crate::spec::{load_spec, normalize, LoadOptions, LoadedSpec, ValuesCache};
 
 /// Ask to validate desired-state files.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -153,7 +154,7 @@ pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
         }
     }
     let mut cache = ValuesCache::new();
-    let apps = check_files(
+    let (apps, _) = check_files(
         &mut sources,
         &request.files,
         platform.as_ref(),
@@ -176,7 +177,7 @@ fn check_files(
     cache: &mut ValuesCache,
     options: &LoadOptions<'_>,
     findings: &mut Vec<Finding>,
-) -> Result<usize, Error> {
+) -> Result<(usize, LoadedSpec), Error> {
     let first = files.first().map_or(Path::new("."), PathBuf::as_path);
     let spec = load_spec(sources, files, options).map_err(|e| Error::io(first, e))?;
     let apps = spec
@@ -193,7 +194,63 @@ fn check_files(
         cache,
         options,
     ));
-    Ok(apps)
+    Ok((apps, spec))
+}
+
+/// The plan of promoting each environment into the next, with what a person must do as
+/// `promotion/manual` findings.
+fn next_promotions(
+    sources: &mut SourceMap,
+    platform: &Platform,
+    specs: &[(String, LoadedSpec)],
+    cache: &mut ValuesCache,
+    options: &LoadOptions<'_>,
+    findings: &mut Vec<Finding>,
+) -> Vec<NextPromotion> {
+    let mut read = Vec::new();
+    let sides: Vec<Option<Side<'_>>> = specs
+        .iter()
+        .map(|(_, spec)| Side::build(sources, spec, Some(platform), cache, options, &mut read))
+        .collect();
+    let last = platform.file.environments.last().map(|e| e.name.as_str());
+    let mut out = Vec::new();
+    for (i, pair) in sides.windows(2).enumerate() {
+        let ((from, _), (to, target)) = (&specs[i], &specs[i + 1]);
+        let [Some(source_side), Some(target_side)] = pair else {
+            continue;
+        };
+        let (promoted, notes) = promote(source_side, target_side, platform, None);
+        for note in notes {
+            let pointer = crate::source::pointer_join("/apps", &note.app);
+            let mut f = Finding::new(
+                crate::rules::PROMOTION_MANUAL,
+                crate::Severity::Warning,
+                note.message,
+            )
+            .app(note.app)
+            .environment(to.clone());
+            f.location = target
+                .tree
+                .as_ref()
+                .map(|t| sources.location(t.span_at(&pointer, true), &pointer));
+            findings.push(f);
+        }
+        let plan = diff(
+            target_side,
+            &promoted,
+            &PlanContext {
+                sources,
+                secrets: &platform.file.secrets,
+                production: last == Some(to.as_str()),
+            },
+        );
+        out.push(NextPromotion {
+            from: from.clone(),
+            to: to.clone(),
+            plan,
+        });
+    }
+    out
 }
 
 /// The environment whose `dsf` list names one of `files`.
@@ -261,6 +318,7 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
     };
     let mut cache = ValuesCache::new();
     let mut apps = 0;
+    let mut specs = Vec::new();
     for (i, env) in platform.file.environments.iter().enumerate() {
         let mut files = Vec::new();
         for (j, d) in env.dsf.iter().enumerate() {
@@ -287,7 +345,7 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
         if files.is_empty() {
             continue;
         }
-        apps += check_files(
+        let (n, spec) = check_files(
             &mut sources,
             &files,
             Some(&platform),
@@ -296,8 +354,19 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
             &options,
             &mut findings,
         )?;
+        apps += n;
+        specs.push((env.name.clone(), spec));
     }
+    let promotions = next_promotions(
+        &mut sources,
+        &platform,
+        &specs,
+        &mut cache,
+        &options,
+        &mut findings,
+    );
     let files = sources.files().count();
-    let report = Report::new(findings, files, apps, platform.file.environments.len());
+    let mut report = Report::new(findings, files, apps, platform.file.environments.len());
+    report.promotions = promotions;
     Ok(Checked { report, sources })
 }

@@ -16,6 +16,21 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Counts.
     pub summary: Summary,
+    /// The plan of each next promotion, for each pair of neighbouring environments (`check`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<NextPromotion>,
+}
+
+/// What promoting one environment into the next would do now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NextPromotion {
+    /// The source environment.
+    pub from: String,
+    /// The target environment.
+    pub to: String,
+    /// The plan.
+    pub plan: crate::plan::Plan,
 }
 
 /// Counts of a report.
@@ -66,7 +81,11 @@ impl Report {
             apps,
             environments,
         };
-        Report { findings, summary }
+        Report {
+            findings,
+            summary,
+            promotions: Vec::new(),
+        }
     }
 
     /// Whether any finding is at or above `level`.
