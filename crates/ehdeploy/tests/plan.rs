@@ -272,6 +272,31 @@ fn a_namespace_move_and_a_protected_namespace() {
 }
 
 #[test]
+fn a_chart_rename_and_edits_of_a_shared_values_file() {
+    let plan = Repos::new("rename")
+        .edit(
+            "envs/prod.yaml",
+            "  appointments:\n    namespace: carebridge\n    enabled: true\n    chart: ehealth/ehealth-service",
+            "  appointments:\n    namespace: carebridge\n    enabled: true\n    chart: ehealth/ehealth-worker",
+        )
+        .edit("values/lab-results/common.yaml", "containerPort: 8080", "containerPort: 8443")
+        .edit("values/lab-results/common.yaml", "  httpPath: /health/readiness", "  httpPath: /health/ready")
+        .edit("values/appointments/common.yaml", "  LOG_LEVEL: INFO", "  LOG_LEVEL: DEBUG")
+        .plan("prod");
+    assert_eq!(
+        lines(&plan),
+        [
+            "0 replace-chart appointments",
+            "  chart: \"ehealth/ehealth-service\" -> \"ehealth/ehealth-worker\"",
+            "  values/env/LOG_LEVEL [env.LOG_LEVEL]: \"INFO\" -> \"DEBUG\"",
+            "0 change lab-results",
+            "  values/containerPort [ports]: 8080 -> 8443",
+            "  values/readinessProbe/httpPath [probes.readiness]: \"/health/readiness\" -> \"/health/ready\"",
+        ]
+    );
+}
+
+#[test]
 fn secrets_never_show() {
     let plan = Repos::new("secret")
         .edit(

@@ -29,6 +29,8 @@ pub(super) struct AppSide {
     pub(super) values: AppValues,
     /// Values pointer → the platform's name of the value (`image.tag`, `replicas`, …).
     pub(super) fields: Vec<(String, String)>,
+    /// Whether a chart profile reads the values (without one, nothing is known of hosts etc.).
+    pub(super) profiled: bool,
 }
 
 impl<'a> Side<'a> {
@@ -62,11 +64,18 @@ impl<'a> Side<'a> {
                 vars,
                 findings,
             );
-            let fields = platform
-                .and_then(|p| p.profile_of(app))
+            let profile = platform.and_then(|p| p.profile_of(app));
+            let fields = profile
                 .map(|profile| field_names(&values.values, profile))
                 .unwrap_or_default();
-            apps.insert(label.clone(), AppSide { values, fields });
+            apps.insert(
+                label.clone(),
+                AppSide {
+                    values,
+                    fields,
+                    profiled: profile.is_some(),
+                },
+            );
         }
         Some(Side {
             state: Cow::Borrowed(state),
@@ -584,7 +593,7 @@ fn risks(
             });
         }
     }
-    let (Some(old), Some(new)) = (old, new) else {
+    let (Some(old), Some(new)) = (old.filter(|s| s.profiled), new.filter(|s| s.profiled)) else {
         return out;
     };
     let text = |side: &AppSide, name: &str| value_of(side, name).and_then(Node::scalar_text);

@@ -124,6 +124,7 @@ pub fn promote<'a>(
             }
         }
         to.fields = field_names(&to.values.values, profile);
+        to.profiled = true;
     }
     let promoted = Side {
         state: Cow::Owned(state),
