@@ -297,6 +297,31 @@ fn a_chart_rename_and_edits_of_a_shared_values_file() {
 }
 
 #[test]
+fn a_release_rename_is_an_uninstall_and_an_install() {
+    let plan = Repos::new("release-rename")
+        .edit(
+            "envs/prod.yaml",
+            "  lab-results:\n    namespace: nordlab",
+            "  lab-results:\n    name: lab-results-v2\n    namespace: nordlab",
+        )
+        .plan("prod");
+    assert_eq!(
+        lines(&plan),
+        [
+            "0 replace-chart lab-results",
+            "  name: - -> \"lab-results-v2\""
+        ]
+    );
+    let action = plan
+        .actions
+        .iter()
+        .find(|a| a.app == "lab-results")
+        .unwrap();
+    assert_eq!(action.release, "lab-results-v2");
+    assert!(action.reason.contains("renamed"), "{}", action.reason);
+}
+
+#[test]
 fn secrets_never_show() {
     let plan = Repos::new("secret")
         .edit(

@@ -259,6 +259,16 @@ fn update(
     ctx: &PlanContext<'_>,
 ) -> Action {
     let mut a = base_action(label, app, new, ctx);
+    // Most apps do not change: same DSF fields, same effective values.
+    let same_values = match (old.apps.get(label), new.apps.get(label)) {
+        (Some(x), Some(y)) => x.values.values.same_value(&y.values.values),
+        (None, None) => true,
+        _ => false,
+    };
+    if same_values && same_dsf_fields(prev, app) {
+        a.reason = "no change".into();
+        return a;
+    }
     a.changes = changes(label, Some(prev), Some(app), Some(old), Some(new), ctx);
     let chart_name = |x: &App| {
         x.chart
@@ -282,6 +292,11 @@ fn update(
         (
             Decision::ReplaceChart,
             "the chart changes name: uninstall, then install".to_string(),
+        )
+    } else if prev.release_name(label) != app.release_name(label) {
+        (
+            Decision::ReplaceChart,
+            "the release is renamed: uninstall, then install".to_string(),
         )
     } else if a.changes.is_empty() {
         (Decision::Noop, "no change".to_string())
@@ -308,6 +323,65 @@ fn update(
     a
 }
 
+/// Whether two apps have the same DSF fields, where that can be told without comparing paths
+/// as written (an app with file references other than its values files takes the long way).
+/// Every field is named, so that a new field of `App` cannot be forgotten here.
+fn same_dsf_fields(a: &App, b: &App) -> bool {
+    let App {
+        name,
+        description,
+        namespace,
+        enabled,
+        group,
+        chart,
+        version,
+        values_file: _,
+        values_files: _,
+        secrets_file,
+        secrets_files,
+        post_renderer,
+        test,
+        protected,
+        wait,
+        timeout,
+        no_hooks,
+        priority,
+        max_history,
+        set: _,
+        set_string: _,
+        set_file,
+        helm_flags,
+        helm_diff_flags,
+        hooks,
+    } = a;
+    let no_paths = |x: &App| {
+        x.secrets_file.is_none()
+            && x.secrets_files.is_empty()
+            && x.post_renderer.is_none()
+            && x.set_file.is_empty()
+            && x.hooks.is_none()
+    };
+    let _ = (secrets_file, secrets_files, post_renderer, set_file, hooks);
+    no_paths(a)
+        && no_paths(b)
+        && *name == b.name
+        && *description == b.description
+        && *namespace == b.namespace
+        && *enabled == b.enabled
+        && *group == b.group
+        && *chart == b.chart
+        && *version == b.version
+        && *test == b.test
+        && *protected == b.protected
+        && *wait == b.wait
+        && *timeout == b.timeout
+        && *no_hooks == b.no_hooks
+        && *priority == b.priority
+        && *max_history == b.max_history
+        && *helm_flags == b.helm_flags
+        && *helm_diff_flags == b.helm_diff_flags
+}
+
 fn is_protected(state: &DesiredState, app: &App) -> bool {
     app.protected == Some(true)
         || app
@@ -326,14 +400,7 @@ fn protected_risk(label: &str) -> Risk {
 }
 
 /// DSF fields of an app that Helm sees through the values, not as such.
-const VALUES_FIELDS: [&str; 6] = [
-    "valuesFile",
-    "valuesFiles",
-    "set",
-    "setString",
-    "setFile",
-    "name",
-];
+const VALUES_FIELDS: [&str; 5] = ["valuesFile", "valuesFiles", "set", "setString", "setFile"];
 
 /// DSF fields of an app that hold file paths (resolved when loaded).
 const PATH_FIELDS: [&str; 5] = [
