@@ -206,9 +206,19 @@ impl Node {
     pub fn same_value(&self, other: &Node) -> bool {
         match (&self.kind, &other.kind) {
             (NodeKind::Map(a), NodeKind::Map(b)) => {
-                a.len() == b.len()
-                    && a.iter()
+                if a.len() != b.len() {
+                    return false;
+                }
+                // Usually the keys are in the same order: compare side by side, and look keys
+                // up only when the order differs.
+                if a.iter().zip(b.iter()).all(|((ka, _), (kb, _))| ka == kb) {
+                    a.iter()
+                        .zip(b.iter())
+                        .all(|((_, x), (_, y))| x.value.same_value(&y.value))
+                } else {
+                    a.iter()
                         .all(|(k, e)| b.get(k).is_some_and(|o| e.value.same_value(&o.value)))
+                }
             }
             (NodeKind::Seq(a), NodeKind::Seq(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_value(y))
