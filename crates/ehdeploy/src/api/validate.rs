@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::plan::{diff, promote, PlanContext, Side};
 use crate::platform::{load_platform, Platform};
-use crate::policy::check_spec;
+use crate::policy::check_spec_keeping_values;
 use crate::report::{Finding, NextPromotion, Report};
 use crate::source::{Limits, SourceMap};
-use crate::spec::{load_spec, normalize, LoadOptions, LoadedSpec, ValuesCache};
+use crate::spec::{load_spec, normalize, AppValues, LoadOptions, LoadedSpec, ValuesCache};
+use indexmap::IndexMap;
 
 /// Ask to validate desired-state files.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -154,7 +155,7 @@ pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
         }
     }
     let mut cache = ValuesCache::new();
-    let (apps, _) = check_files(
+    let (apps, _, _) = check_files(
         &mut sources,
         &request.files,
         platform.as_ref(),
@@ -177,7 +178,7 @@ fn check_files(
     cache: &mut ValuesCache,
     options: &LoadOptions<'_>,
     findings: &mut Vec<Finding>,
-) -> Result<(usize, LoadedSpec), Error> {
+) -> Result<(usize, LoadedSpec, AppsValues), Error> {
     let first = files.first().map_or(Path::new("."), PathBuf::as_path);
     let spec = load_spec(sources, files, options).map_err(|e| Error::io(first, e))?;
     let apps = spec
@@ -186,31 +187,31 @@ fn check_files(
         .and_then(|s| s.apps.as_ref())
         .map_or(0, |a| a.len());
     findings.extend(tag(spec.findings.clone(), environment));
-    findings.extend(check_spec(
-        sources,
-        &spec,
-        platform,
-        environment,
-        cache,
-        options,
-    ));
-    Ok((apps, spec))
+    let (found, values) =
+        check_spec_keeping_values(sources, &spec, platform, environment, cache, options);
+    findings.extend(found);
+    Ok((apps, spec, values))
 }
+
+/// Every enabled app's effective values, by app.
+type AppsValues = IndexMap<String, AppValues>;
 
 /// The plan of promoting each environment into the next, with what a person must do as
 /// `promotion/manual` findings.
 fn next_promotions(
-    sources: &mut SourceMap,
+    sources: &SourceMap,
     platform: &Platform,
-    specs: &[(String, LoadedSpec)],
-    cache: &mut ValuesCache,
-    options: &LoadOptions<'_>,
+    specs: Vec<(String, LoadedSpec, AppsValues)>,
     findings: &mut Vec<Finding>,
 ) -> Vec<NextPromotion> {
-    let mut read = Vec::new();
+    let (specs, values): (Vec<(String, LoadedSpec)>, Vec<AppsValues>) = specs
+        .into_iter()
+        .map(|(name, spec, values)| ((name, spec), values))
+        .unzip();
     let sides: Vec<Option<Side<'_>>> = specs
         .iter()
-        .map(|(_, spec)| Side::build(sources, spec, Some(platform), cache, options, &mut read))
+        .zip(values)
+        .map(|((_, spec), values)| Side::from_values(spec, platform, values))
         .collect();
     let last = platform.file.environments.last().map(|e| e.name.as_str());
     let mut out = Vec::new();
@@ -345,7 +346,7 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
         if files.is_empty() {
             continue;
         }
-        let (n, spec) = check_files(
+        let (n, spec, values) = check_files(
             &mut sources,
             &files,
             Some(&platform),
@@ -355,16 +356,9 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
             &mut findings,
         )?;
         apps += n;
-        specs.push((env.name.clone(), spec));
+        specs.push((env.name.clone(), spec, values));
     }
-    let promotions = next_promotions(
-        &mut sources,
-        &platform,
-        &specs,
-        &mut cache,
-        &options,
-        &mut findings,
-    );
+    let promotions = next_promotions(&sources, &platform, specs, &mut findings);
     let files = sources.files().count();
     let mut report = Report::new(findings, files, apps, platform.file.environments.len());
     report.promotions = promotions;

@@ -20,7 +20,7 @@ use crate::workload::Workload;
 pub struct Side<'a> {
     pub(super) state: Cow<'a, DesiredState>,
     pub(super) tree: &'a Node,
-    pub(super) apps: IndexMap<String, AppSide>,
+    pub(super) apps: Cow<'a, IndexMap<String, AppSide>>,
 }
 
 /// An app's effective values and, when its chart has a profile, the platform's names of them.
@@ -80,7 +80,41 @@ impl<'a> Side<'a> {
         Some(Side {
             state: Cow::Borrowed(state),
             tree,
-            apps,
+            apps: Cow::Owned(apps),
+        })
+    }
+
+    /// A side from effective values computed before (by `policy::check_spec_keeping_values`):
+    /// the enabled apps' values, read through their chart profiles.
+    pub fn from_values(
+        spec: &'a LoadedSpec,
+        platform: &Platform,
+        values: IndexMap<String, AppValues>,
+    ) -> Option<Side<'a>> {
+        let (state, tree) = (spec.state.as_ref()?, spec.tree.as_ref()?);
+        let mut apps = IndexMap::with_capacity(values.len());
+        for (label, values) in values {
+            let profile = state
+                .apps
+                .as_ref()
+                .and_then(|a| a.get(&label))
+                .and_then(|app| platform.profile_of(app));
+            let fields = profile
+                .map(|profile| field_names(&values.values, profile))
+                .unwrap_or_default();
+            apps.insert(
+                label,
+                AppSide {
+                    values,
+                    fields,
+                    profiled: profile.is_some(),
+                },
+            );
+        }
+        Some(Side {
+            state: Cow::Borrowed(state),
+            tree,
+            apps: Cow::Owned(apps),
         })
     }
 }

@@ -10,10 +10,13 @@
 
 use std::borrow::Cow;
 
-use super::diff::{field_names, Side};
-use crate::platform::Platform;
-use crate::source::NodeKind;
+use indexmap::IndexMap;
+
+use super::diff::{field_names, AppSide, Side};
+use crate::platform::{CompiledProfile, Platform};
+use crate::source::{Node, NodeKind};
 use crate::spec::values::ValuesPath;
+use crate::spec::DesiredState;
 
 /// Something a person must do that the promotion cannot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +28,15 @@ pub struct PromotionNote {
 }
 
 /// The target side after promoting `source` into it (only `apps` when given).
-pub fn promote<'a>(
+pub fn promote<'t>(
     source: &Side<'_>,
-    target: &Side<'a>,
+    target: &'t Side<'_>,
     platform: &Platform,
     apps: Option<&[String]>,
-) -> (Side<'a>, Vec<PromotionNote>) {
-    let mut state = target.state.clone().into_owned();
-    let mut sides = target.apps.clone();
+) -> (Side<'t>, Vec<PromotionNote>) {
+    // Copied only when something changes: most promotions change few apps.
+    let mut state: Cow<'t, DesiredState> = Cow::Borrowed(&*target.state);
+    let mut sides: Cow<'t, IndexMap<String, AppSide>> = Cow::Borrowed(&*target.apps);
     let mut notes = Vec::new();
     let wanted = |label: &str| apps.is_none_or(|a| a.iter().any(|x| x == label));
     if let Some(list) = apps {
@@ -54,7 +58,7 @@ pub fn promote<'a>(
         if app.enabled != Some(true) || !wanted(label) {
             continue;
         }
-        let Some(target_app) = state.apps.as_mut().and_then(|a| a.get_mut(label)) else {
+        let Some(target_app) = state.apps.as_ref().and_then(|a| a.get(label)) else {
             notes.push(PromotionNote {
                 app: label.clone(),
                 message: format!(
@@ -63,73 +67,117 @@ pub fn promote<'a>(
             });
             continue;
         };
-        target_app.chart.clone_from(&app.chart);
-        target_app.version.clone_from(&app.version);
-        let (Some(from), Some(to)) = (source.apps.get(label), sides.get_mut(label)) else {
-            continue;
-        };
-        let Some(profile) = platform.profile_of(target_app) else {
-            continue;
-        };
-        // The image as each side names it (repository and tag), before anything is carried.
-        let named = |values: &crate::source::Node| {
-            [&profile.image, &profile.tag].map(|p| {
-                p.as_ref()
-                    .and_then(|p| p.get(values).into_iter().next())
-                    .and_then(|(_, n)| n.scalar_text())
-            })
-        };
-        let image_changes = named(&from.values.values) != named(&to.values.values);
-        let paths: Vec<(&ValuesPath, bool)> = [&profile.image, &profile.tag]
-            .into_iter()
-            .flatten()
-            .map(|p| (p, false))
-            .chain(profile.digest.iter().map(|p| (p, true)))
-            .chain(platform.portable.iter().map(|p| (p, false)))
-            .collect();
-        for (path, is_digest) in paths {
-            let carried = path.get(&from.values.values);
-            let present: Vec<String> = path
-                .get(&to.values.values)
-                .into_iter()
-                .map(|(p, _)| p)
-                .collect();
-            if is_digest && carried.is_empty() && !present.is_empty() {
-                // The source does not pin the image: the target's digest stays while the image
-                // stays, and must be pinned again when it changes.
-                if image_changes {
-                    for pointer in &present {
-                        to.values.values.remove_pointer(pointer);
-                    }
-                    notes.push(PromotionNote {
-                        app: label.clone(),
-                        message: format!(
-                            "the image of `{label}` changes and the source environment does not pin it by digest: pin the digest of the image that passed the source environment"
-                        ),
-                    });
-                }
-                continue;
-            }
-            let stale: Vec<String> = present
-                .into_iter()
-                .filter(|p| !carried.iter().any(|(q, _)| q == p))
-                .collect();
-            for (pointer, node) in carried {
-                if !matches!(node.kind, NodeKind::Null) {
-                    to.values.values.set_pointer(&pointer, node.clone());
-                }
-            }
-            for pointer in stale {
-                to.values.values.remove_pointer(&pointer);
+        if target_app.chart != app.chart || target_app.version != app.version {
+            if let Some(a) = state.to_mut().apps.as_mut().and_then(|a| a.get_mut(label)) {
+                a.chart.clone_from(&app.chart);
+                a.version.clone_from(&app.version);
             }
         }
-        to.fields = field_names(&to.values.values, profile);
-        to.profiled = true;
+        let Some(profile) = state
+            .apps
+            .as_ref()
+            .and_then(|a| a.get(label))
+            .and_then(|a| platform.profile_of(a))
+        else {
+            continue;
+        };
+        let (Some(from), Some(to)) = (source.apps.get(label), sides.get(label)) else {
+            continue;
+        };
+        let (ops, note) = carry(
+            label,
+            profile,
+            platform,
+            &from.values.values,
+            &to.values.values,
+        );
+        notes.extend(note);
+        if ops.is_empty() {
+            continue;
+        }
+        if let Some(to) = sides.to_mut().get_mut(label) {
+            for op in ops {
+                match op {
+                    Op::Set(pointer, node) => {
+                        to.values.values.set_pointer(&pointer, node);
+                    }
+                    Op::Remove(pointer) => {
+                        to.values.values.remove_pointer(&pointer);
+                    }
+                }
+            }
+            to.fields = field_names(&to.values.values, profile);
+            to.profiled = true;
+        }
     }
     let promoted = Side {
-        state: Cow::Owned(state),
+        state,
         tree: target.tree,
         apps: sides,
     };
     (promoted, notes)
+}
+
+/// A change to the target's values.
+enum Op {
+    Set(String, Node),
+    Remove(String),
+}
+
+/// What carrying an app's image and portable values from `from` into `to` changes.
+fn carry(
+    label: &str,
+    profile: &CompiledProfile,
+    platform: &Platform,
+    from: &Node,
+    to: &Node,
+) -> (Vec<Op>, Option<PromotionNote>) {
+    let mut ops = Vec::new();
+    let mut note = None;
+    // The image as each side names it (repository and tag), before anything is carried.
+    let named = |values: &Node| {
+        [&profile.image, &profile.tag].map(|p| {
+            p.as_ref()
+                .and_then(|p| p.get(values).into_iter().next())
+                .and_then(|(_, n)| n.scalar_text())
+        })
+    };
+    let image_changes = named(from) != named(to);
+    let paths: Vec<(&ValuesPath, bool)> = [&profile.image, &profile.tag]
+        .into_iter()
+        .flatten()
+        .map(|p| (p, false))
+        .chain(profile.digest.iter().map(|p| (p, true)))
+        .chain(platform.portable.iter().map(|p| (p, false)))
+        .collect();
+    for (path, is_digest) in paths {
+        let carried = path.get(from);
+        let present: Vec<String> = path.get(to).into_iter().map(|(p, _)| p).collect();
+        if is_digest && carried.is_empty() && !present.is_empty() {
+            // The source does not pin the image: the target's digest stays while the image
+            // stays, and must be pinned again when it changes.
+            if image_changes {
+                ops.extend(present.into_iter().map(Op::Remove));
+                note = Some(PromotionNote {
+                    app: label.to_string(),
+                    message: format!(
+                        "the image of `{label}` changes and the source environment does not pin it by digest: pin the digest of the image that passed the source environment"
+                    ),
+                });
+            }
+            continue;
+        }
+        for p in &present {
+            if !carried.iter().any(|(q, _)| q == p) {
+                ops.push(Op::Remove(p.clone()));
+            }
+        }
+        for (pointer, node) in carried {
+            let same = to.pointer(&pointer).is_some_and(|t| t.same_value(node));
+            if !same && !matches!(node.kind, NodeKind::Null) {
+                ops.push(Op::Set(pointer, node.clone()));
+            }
+        }
+    }
+    (ops, note)
 }

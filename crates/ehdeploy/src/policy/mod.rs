@@ -11,6 +11,8 @@ mod network;
 mod resources;
 mod secrets;
 
+use indexmap::IndexMap;
+
 use crate::platform::{CompiledProfile, Platform};
 use crate::report::Finding;
 use crate::source::{pointer_join, SourceMap};
@@ -52,8 +54,22 @@ pub fn check_spec(
     cache: &mut ValuesCache,
     options: &LoadOptions<'_>,
 ) -> Vec<Finding> {
+    check_spec_keeping_values(sources, spec, platform, environment, cache, options).0
+}
+
+/// [`check_spec`], also giving the effective values of every enabled app it computed (with a
+/// platform), for the next step to use without computing them again.
+pub fn check_spec_keeping_values(
+    sources: &mut SourceMap,
+    spec: &LoadedSpec,
+    platform: Option<&Platform>,
+    environment: Option<&str>,
+    cache: &mut ValuesCache,
+    options: &LoadOptions<'_>,
+) -> (Vec<Finding>, IndexMap<String, AppValues>) {
+    let mut kept = IndexMap::new();
     let (Some(state), Some(tree)) = (&spec.state, &spec.tree) else {
-        return Vec::new();
+        return (Vec::new(), kept);
     };
     let mut read_findings = Vec::new();
     let mut out = Emitter::new(platform, environment, tree);
@@ -101,11 +117,12 @@ pub fn check_spec(
                 hosts.extend(network::hosts_of(&view, &w));
             }
             secrets::check_plaintext(&mut out, &view, platform);
+            kept.insert(label.clone(), view.values);
         }
         network::check_environment(&mut out, &hosts);
     }
     helmsman::check(&mut out, state, cache);
     let mut findings = out.into_findings(sources);
     findings.extend(read_findings);
-    findings
+    (findings, kept)
 }
