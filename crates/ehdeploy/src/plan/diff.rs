@@ -1,6 +1,8 @@
 //! The diff of two desired states into an ordered list of actions.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -27,10 +29,36 @@ pub struct Side<'a> {
 #[derive(Clone)]
 pub(super) struct AppSide {
     pub(super) values: AppValues,
+    /// The chart profile that reads the values (without one, nothing is known of hosts etc.).
+    pub(super) profile: Option<Arc<CompiledProfile>>,
+    /// Values pointer → the platform's name of the value, read when first needed (most apps of
+    /// a plan do not change, and never need it).
+    fields: OnceCell<Vec<(String, String)>>,
+}
+
+impl AppSide {
+    pub(super) fn new(values: AppValues, profile: Option<Arc<CompiledProfile>>) -> AppSide {
+        AppSide {
+            values,
+            profile,
+            fields: OnceCell::new(),
+        }
+    }
+
     /// Values pointer → the platform's name of the value (`image.tag`, `replicas`, …).
-    pub(super) fields: Vec<(String, String)>,
-    /// Whether a chart profile reads the values (without one, nothing is known of hosts etc.).
-    pub(super) profiled: bool,
+    pub(super) fn fields(&self) -> &[(String, String)] {
+        self.fields.get_or_init(|| {
+            self.profile
+                .as_ref()
+                .map(|p| field_names(&self.values.values, p))
+                .unwrap_or_default()
+        })
+    }
+
+    /// Whether a chart profile reads the values.
+    fn profiled(&self) -> bool {
+        self.profile.is_some()
+    }
 }
 
 impl<'a> Side<'a> {
@@ -65,17 +93,7 @@ impl<'a> Side<'a> {
                 findings,
             );
             let profile = platform.and_then(|p| p.profile_of(app));
-            let fields = profile
-                .map(|profile| field_names(&values.values, profile))
-                .unwrap_or_default();
-            apps.insert(
-                label.clone(),
-                AppSide {
-                    values,
-                    fields,
-                    profiled: profile.is_some(),
-                },
-            );
+            apps.insert(label.clone(), AppSide::new(values, profile.cloned()));
         }
         Some(Side {
             state: Cow::Borrowed(state),
@@ -99,17 +117,7 @@ impl<'a> Side<'a> {
                 .as_ref()
                 .and_then(|a| a.get(&label))
                 .and_then(|app| platform.profile_of(app));
-            let fields = profile
-                .map(|profile| field_names(&values.values, profile))
-                .unwrap_or_default();
-            apps.insert(
-                label,
-                AppSide {
-                    values,
-                    fields,
-                    profiled: profile.is_some(),
-                },
-            );
+            apps.insert(label, AppSide::new(values, profile.cloned()));
         }
         Some(Side {
             state: Cow::Borrowed(state),
@@ -546,8 +554,8 @@ fn changes(
         };
         let field = new_app
             .or(old_app)
-            .and_then(|a| field_of(&a.fields, &pointer))
-            .or_else(|| old_app.and_then(|a| field_of(&a.fields, &pointer)));
+            .and_then(|a| field_of(a.fields(), &pointer))
+            .or_else(|| old_app.and_then(|a| field_of(a.fields(), &pointer)));
         let location = match (t, new_app, f, old_app) {
             (Some(n), Some(side), _, _) | (None, _, Some(n), Some(side)) => {
                 let shown = side.values.pointer_of(n, &pointer);
@@ -640,7 +648,7 @@ fn diff_values<'n>(
 }
 
 fn hosts(side: &AppSide) -> Vec<String> {
-    side.fields
+    side.fields()
         .iter()
         .filter(|(_, name)| name == "hosts")
         .filter_map(|(p, _)| side.values.values.pointer(p)?.as_str().map(str::to_string))
@@ -656,7 +664,7 @@ fn quoted(items: &[String]) -> String {
 }
 
 fn value_of<'s>(side: &'s AppSide, name: &str) -> Option<&'s Node> {
-    let (p, _) = side.fields.iter().find(|(_, n)| n == name)?;
+    let (p, _) = side.fields().iter().find(|(_, n)| n == name)?;
     side.values.values.pointer(p)
 }
 
@@ -694,7 +702,8 @@ fn risks(
             });
         }
     }
-    let (Some(old), Some(new)) = (old.filter(|s| s.profiled), new.filter(|s| s.profiled)) else {
+    let (Some(old), Some(new)) = (old.filter(|s| s.profiled()), new.filter(|s| s.profiled()))
+    else {
         return out;
     };
     let text = |side: &AppSide, name: &str| value_of(side, name).and_then(Node::scalar_text);

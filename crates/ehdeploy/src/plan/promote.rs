@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use indexmap::IndexMap;
 
-use super::diff::{field_names, AppSide, Side};
+use super::diff::{AppSide, Side};
 use crate::platform::{CompiledProfile, Platform};
 use crate::source::{Node, NodeKind};
 use crate::spec::values::ValuesPath;
@@ -106,8 +106,7 @@ pub fn promote<'t>(
                     }
                 }
             }
-            to.fields = field_names(&to.values.values, profile);
-            to.profiled = true;
+            *to = AppSide::new(to.values.clone(), Some(profile.clone()));
         }
     }
     let promoted = Side {

@@ -1,6 +1,7 @@
 //! Loading and checking the platform file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -24,7 +25,7 @@ pub struct Platform {
     /// Allowed versions per chart name.
     pub chart_versions: IndexMap<String, semver::VersionReq>,
     /// Every profile by name, compiled: the built-in ones and the file's.
-    pub profiles: IndexMap<String, CompiledProfile>,
+    pub profiles: IndexMap<String, Arc<CompiledProfile>>,
     /// Maximum memory per environment name.
     pub max_memory: IndexMap<String, Quantity>,
     /// The values paths a promotion carries, beyond the chart profile's image.
@@ -43,9 +44,11 @@ impl Platform {
         let mut bad = |pointer: String, message: String| {
             findings.push((pointer, message));
         };
-        let mut profiles: IndexMap<String, CompiledProfile> = ["ehealth-service", "generic"]
+        let mut profiles: IndexMap<String, Arc<CompiledProfile>> = ["ehealth-service", "generic"]
             .into_iter()
-            .filter_map(|n| ChartProfile::builtin(n).map(|p| (n.to_string(), p.compile().0)))
+            .filter_map(|n| {
+                ChartProfile::builtin(n).map(|p| (n.to_string(), Arc::new(p.compile().0)))
+            })
             .collect();
         for (name, p) in &file.profiles {
             let (compiled, malformed) = p.compile();
@@ -58,7 +61,7 @@ impl Platform {
                     format!("`{path}` is not a values path (dotted keys, `[N]`, `[*]`)"),
                 );
             }
-            profiles.insert(name.clone(), compiled);
+            profiles.insert(name.clone(), Arc::new(compiled));
         }
         let mut chart_versions = IndexMap::new();
         for (i, chart) in file.charts.iter().enumerate() {
@@ -141,7 +144,7 @@ impl Platform {
     }
 
     /// The profile that reads an app's values: its predefined chart's (default `generic`).
-    pub fn profile_of(&self, app: &crate::spec::App) -> Option<&CompiledProfile> {
+    pub fn profile_of(&self, app: &crate::spec::App) -> Option<&Arc<CompiledProfile>> {
         let chart = self.chart_of(app)?;
         self.profiles
             .get(chart.profile.as_deref().unwrap_or("generic"))

@@ -99,7 +99,7 @@ pub fn check_spec_keeping_values(
                 vars,
                 &mut read_findings,
             );
-            let profile = platform.profile_of(app);
+            let profile = platform.profile_of(app).map(|p| &**p);
             let view = AppView {
                 label,
                 app,
