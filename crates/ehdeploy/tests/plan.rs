@@ -424,7 +424,7 @@ fn promoting_into_preprod_carries_the_image_and_asks_for_its_digest() {
     );
     assert_eq!(
         notes,
-        ["promotion/manual envs/exttest.yaml:50:3 patient-portal"]
+        ["promotion/manual envs/preprod.yaml:49:3 patient-portal"]
     );
 }
 

@@ -1,6 +1,7 @@
 //! The operations layer: each operation once, as a request type and a result, for the CLI
 //! and every binding to call.
 
+mod common;
 mod plan;
 mod validate;
 

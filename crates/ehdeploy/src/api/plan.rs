@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::common::{environment_files, manual_findings, open_platform};
 use super::validate::{limits, lookup, tag};
 use crate::error::Error;
 use crate::plan::{diff, promote, Plan, PlanContext, Side};
-use crate::platform::{load_platform, SecretsConfig};
-use crate::report::{Finding, Report, Severity};
+use crate::platform::SecretsConfig;
+use crate::report::Report;
 use crate::source::SourceMap;
 use crate::spec::{load_spec, normalize, LoadOptions, ValuesCache};
 
@@ -84,9 +85,7 @@ pub fn plan(request: &PlanRequest) -> Result<Planned, Error> {
     let mut findings = Vec::new();
     let platform = match &request.platform {
         Some(p) => {
-            let (platform, f) =
-                load_platform(&mut sources, p, normalize(p).display().to_string(), &limits)
-                    .map_err(|e| Error::io(p, e))?;
+            let (platform, f) = open_platform(&mut sources, p, &limits)?;
             findings.extend(f);
             platform
         }
@@ -190,26 +189,9 @@ pub struct PromotionRequest {
 /// source's chart, chart version, image and portable values. Apps only in the source are
 /// `promotion/manual` findings.
 pub fn promotion_plan(request: &PromotionRequest) -> Result<Planned, Error> {
-    let path = if request.platform.is_dir() {
-        request.platform.join("platform.yaml")
-    } else {
-        request.platform.clone()
-    };
-    if !path.is_file() {
-        return Err(Error::io(
-            &path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no platform file"),
-        ));
-    }
     let limits = limits(request.max_file_bytes);
     let mut sources = SourceMap::new();
-    let (platform, mut findings) = load_platform(
-        &mut sources,
-        &path,
-        normalize(&path).display().to_string(),
-        &limits,
-    )
-    .map_err(|e| Error::io(&path, e))?;
+    let (platform, mut findings) = open_platform(&mut sources, &request.platform, &limits)?;
     let Some(platform) = platform else {
         let files = sources.files().count();
         return Ok(Planned {
@@ -218,27 +200,13 @@ pub fn promotion_plan(request: &PromotionRequest) -> Result<Planned, Error> {
             sources,
         });
     };
-    let names: Vec<&str> = platform
-        .file
-        .environments
-        .iter()
-        .map(|e| e.name.as_str())
-        .collect();
-    let env_files = |name: &str| -> Result<Vec<PathBuf>, Error> {
-        let env = platform.environment(name).ok_or_else(|| {
-            Error::Usage(format!(
-                "environment `{name}` is not in the platform file (it has: {})",
-                names.join(", ")
-            ))
-        })?;
-        Ok(env.dsf.iter().map(|d| platform.resolve(d)).collect())
-    };
     if request.from == request.to {
         return Err(Error::Usage(
             "a promotion goes from one environment to another".into(),
         ));
     }
-    let (from_files, to_files) = (env_files(&request.from)?, env_files(&request.to)?);
+    let from_files = environment_files(&platform, &request.from)?;
+    let to_files = environment_files(&platform, &request.to)?;
     let vars = lookup(&request.vars, request.process_env);
     let options = LoadOptions {
         limits,
@@ -278,22 +246,13 @@ pub fn promotion_plan(request: &PromotionRequest) -> Result<Planned, Error> {
     let plan = match (&source_side, &target_side) {
         (Some(s), Some(t)) => {
             let (promoted, notes) = promote(s, t, &platform, apps);
-            for note in notes {
-                let pointer = crate::source::pointer_join("/apps", &note.app);
-                let location = source
-                    .tree
-                    .as_ref()
-                    .map(|tree| sources.location(tree.span_at(&pointer, true), &pointer));
-                let mut f = Finding::new(
-                    crate::rules::PROMOTION_MANUAL,
-                    Severity::Warning,
-                    note.message,
-                )
-                .app(note.app)
-                .environment(request.to.clone());
-                f.location = location;
-                findings.push(f);
-            }
+            findings.extend(manual_findings(
+                notes,
+                &source,
+                &target,
+                &request.to,
+                &sources,
+            ));
             diff(
                 t,
                 &promoted,
@@ -392,20 +351,9 @@ impl crate::plan::Ownership for Usage {
 /// own values file instead. With `write: false` nothing is written.
 pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error> {
     let p = &request.promotion;
-    let path = if p.platform.is_dir() {
-        p.platform.join("platform.yaml")
-    } else {
-        p.platform.clone()
-    };
     let limits = limits(p.max_file_bytes);
     let mut sources = SourceMap::new();
-    let (platform, mut findings) = load_platform(
-        &mut sources,
-        &path,
-        normalize(&path).display().to_string(),
-        &limits,
-    )
-    .map_err(|e| Error::io(&path, e))?;
+    let (platform, mut findings) = open_platform(&mut sources, &p.platform, &limits)?;
     let Some(platform) = platform else {
         let files = sources.files().count();
         return Ok(PromotedSpec {
@@ -414,20 +362,8 @@ pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error>
             written: false,
         });
     };
-    for env in [&p.from, &p.to] {
-        if platform.environment(env).is_none() {
-            let names: Vec<&str> = platform
-                .file
-                .environments
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect();
-            return Err(Error::Usage(format!(
-                "environment `{env}` is not in the platform file (it has: {})",
-                names.join(", ")
-            )));
-        }
-    }
+    environment_files(&platform, &p.from)?;
+    environment_files(&platform, &p.to)?;
     if p.from == p.to {
         return Err(Error::Usage(
             "a promotion goes from one environment to another".into(),
@@ -494,22 +430,13 @@ pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error>
     let mut changes = Vec::new();
     if let (Some(s), Some(t)) = (&source_side, &target_side) {
         let edits = crate::plan::promotion_edits(s, t, &platform, apps, &sources, &cache, &usage);
-        for note in edits.notes {
-            let pointer = crate::source::pointer_join("/apps", &note.app);
-            let location = target
-                .tree
-                .as_ref()
-                .map(|tree| sources.location(tree.span_at(&pointer, true), &pointer));
-            let mut f = Finding::new(
-                crate::rules::PROMOTION_MANUAL,
-                Severity::Warning,
-                note.message,
-            )
-            .app(note.app)
-            .environment(p.to.clone());
-            f.location = location;
-            findings.push(f);
-        }
+        findings.extend(manual_findings(
+            edits.notes,
+            source,
+            target,
+            &p.to,
+            &sources,
+        ));
         for (file, file_edits) in edits.files {
             let Some(src) = sources.find(&file).and_then(|id| sources.file(id)) else {
                 continue;

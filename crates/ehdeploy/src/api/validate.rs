@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::common::{environment_files, manual_findings, open_platform};
 use crate::error::Error;
 use crate::plan::{diff, promote, PlanContext, Side};
-use crate::platform::{load_platform, Platform};
+use crate::platform::Platform;
 use crate::policy::check_spec_keeping_values;
 use crate::report::{Finding, NextPromotion, Report};
 use crate::source::{Limits, SourceMap};
@@ -113,9 +114,7 @@ pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
     let limits = limits(request.max_file_bytes);
     let platform = match &request.platform {
         Some(p) => {
-            let (platform, f) =
-                load_platform(&mut sources, p, normalize(p).display().to_string(), &limits)
-                    .map_err(|e| Error::io(p, e))?;
+            let (platform, f) = open_platform(&mut sources, p, &limits)?;
             findings.extend(f);
             platform
         }
@@ -123,18 +122,7 @@ pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
     };
     let environment = match (&platform, &request.environment) {
         (Some(p), Some(e)) => {
-            if p.environment(e).is_none() {
-                let names: Vec<&str> = p
-                    .file
-                    .environments
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect();
-                return Err(Error::Usage(format!(
-                    "environment `{e}` is not in the platform file (it has: {})",
-                    names.join(", ")
-                )));
-            }
+            environment_files(p, e)?;
             Some(e.clone())
         }
         (Some(p), None) => infer_environment(p, &request.files),
@@ -221,21 +209,7 @@ fn next_promotions(
             continue;
         };
         let (promoted, notes) = promote(source_side, target_side, platform, None);
-        for note in notes {
-            let pointer = crate::source::pointer_join("/apps", &note.app);
-            let mut f = Finding::new(
-                crate::rules::PROMOTION_MANUAL,
-                crate::Severity::Warning,
-                note.message,
-            )
-            .app(note.app)
-            .environment(to.clone());
-            f.location = target
-                .tree
-                .as_ref()
-                .map(|t| sources.location(t.span_at(&pointer, true), &pointer));
-            findings.push(f);
-        }
+        findings.extend(manual_findings(notes, &specs[i].1, target, to, sources));
         let plan = diff(
             target_side,
             &promoted,
@@ -284,26 +258,9 @@ pub(super) fn tag(findings: Vec<Finding>, environment: Option<&str>) -> Vec<Find
 /// Check a platform repo: the platform file, then every environment's DSFs with the
 /// platform's rules, in promotion order, in one report.
 pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
-    let dir = &request.platform_dir;
-    let path = dir.join("platform.yaml");
-    if !path.is_file() {
-        return Err(Error::io(
-            &path,
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no platform.yaml in this folder",
-            ),
-        ));
-    }
     let limits = limits(request.max_file_bytes);
     let mut sources = SourceMap::new();
-    let (platform, mut findings) = load_platform(
-        &mut sources,
-        &path,
-        normalize(&path).display().to_string(),
-        &limits,
-    )
-    .map_err(|e| Error::io(&path, e))?;
+    let (platform, mut findings) = open_platform(&mut sources, &request.platform_dir, &limits)?;
     let Some(platform) = platform else {
         let files = sources.files().count();
         return Ok(Checked {

@@ -226,17 +226,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, ctx: &PlanContext<'_>) -> Plan {
     }
     actions.sort_by_key(|(untracked, a)| (*untracked, a.priority));
     let actions: Vec<Action> = actions.into_iter().map(|(_, a)| a).collect();
-    let count = |d: Decision| actions.iter().filter(|a| a.decision == d).count();
-    let summary = PlanSummary {
-        create: count(Decision::Create),
-        change: count(Decision::Change),
-        remove: count(Decision::Remove),
-        noop: count(Decision::Noop),
-        protected: count(Decision::Protected),
-        move_namespace: count(Decision::MoveNamespace),
-        replace_chart: count(Decision::ReplaceChart),
-        risks: actions.iter().map(|a| a.risks.len()).sum(),
-    };
+    let summary = PlanSummary::of(&actions);
     Plan { actions, summary }
 }
 

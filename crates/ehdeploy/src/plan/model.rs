@@ -41,6 +41,21 @@ pub struct PlanSummary {
 }
 
 impl PlanSummary {
+    /// The counts of a list of actions.
+    pub fn of(actions: &[Action]) -> PlanSummary {
+        let count = |d: Decision| actions.iter().filter(|a| a.decision == d).count();
+        PlanSummary {
+            create: count(Decision::Create),
+            change: count(Decision::Change),
+            remove: count(Decision::Remove),
+            noop: count(Decision::Noop),
+            protected: count(Decision::Protected),
+            move_namespace: count(Decision::MoveNamespace),
+            replace_chart: count(Decision::ReplaceChart),
+            risks: actions.iter().map(|a| a.risks.len()).sum(),
+        }
+    }
+
     /// Whether the plan changes anything.
     pub fn has_changes(&self) -> bool {
         self.create + self.change + self.remove + self.move_namespace + self.replace_chart > 0

@@ -143,17 +143,7 @@ fn unchanged_line(plan: &Plan, app: impl Fn(&str) -> String) -> Option<String> {
 /// The counts of the actions shown (not the plan's `summary`, so the line agrees with them even
 /// when the summary of a plan read back from JSON does not).
 fn counted(plan: &Plan) -> PlanSummary {
-    let count = |d: Decision| plan.actions.iter().filter(|a| a.decision == d).count();
-    PlanSummary {
-        create: count(Decision::Create),
-        change: count(Decision::Change),
-        remove: count(Decision::Remove),
-        noop: count(Decision::Noop),
-        protected: count(Decision::Protected),
-        move_namespace: count(Decision::MoveNamespace),
-        replace_chart: count(Decision::ReplaceChart),
-        risks: plan.actions.iter().map(|a| a.risks.len()).sum(),
-    }
+    PlanSummary::of(&plan.actions)
 }
 
 /// `Plan: 1 to create, 2 to change, 0 to remove, 1 namespace move, 3 unchanged, 1 protected;
