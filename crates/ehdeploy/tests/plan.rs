@@ -434,8 +434,23 @@ fn a_promoted_app_the_target_lacks_is_left_to_a_person() {
         Repos::new("promote-new").edit("envs/exttest.yaml", "  referrals:\n", "  referrals-v2:\n");
     let (plan, notes) = repos.promotion("inttest", "exttest", &["referrals", "lab-results"]);
     assert_eq!(notes, ["promotion/manual envs/inttest.yaml:86:3 referrals"]);
-    // Only the apps asked for are promoted; lab-results has nothing to carry.
-    assert!(lines(&plan).is_empty(), "{:?}", lines(&plan));
+    // Only the apps asked for are promoted; lab-results has nothing to carry. The new app is
+    // proposed with what the promotion carries (its DSF entry and image), none of inttest's own
+    // values: its DNS, replicas, memory and secrets are left for a person.
+    assert_eq!(
+        lines(&plan),
+        [
+            "0 create referrals",
+            "  namespace: - -> \"carebridge\"",
+            "  enabled: - -> true",
+            "  chart: - -> \"ehealth/ehealth-service\"",
+            "  version: - -> \"2.4.0\"",
+            "  wait: - -> true",
+            "  timeout: - -> 300",
+            "  values/image [image.repository]: - -> \"registry.ehealth.example/carebridge/referrals\"",
+            "  values/imageTag [image.tag]: - -> \"1.9.3\"",
+        ]
+    );
     assert_eq!(plan.summary.noop, 8);
 }
 

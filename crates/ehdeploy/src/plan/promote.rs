@@ -65,6 +65,15 @@ pub fn promote<'t>(
                     "app `{label}` is new: add it to the target environment with that environment's own settings (DNS, replicas, memory, secret references)"
                 ),
             });
+            // Proposed for creation with what the promotion carries, and nothing of the
+            // source environment's own settings.
+            if let Some(from) = source.apps.get(label) {
+                let carried = carried_only(app, from, platform);
+                if let Some(apps) = state.to_mut().apps.as_mut() {
+                    apps.insert(label.clone(), app.clone());
+                }
+                sides.to_mut().insert(label.clone(), carried);
+            }
             continue;
         };
         if target_app.chart != app.chart || target_app.version != app.version {
@@ -115,6 +124,29 @@ pub fn promote<'t>(
         apps: sides,
     };
     (promoted, notes)
+}
+
+/// An app's values reduced to what a promotion carries: the image and the portable paths.
+fn carried_only(app: &crate::spec::App, from: &AppSide, platform: &Platform) -> AppSide {
+    let profile = platform.profile_of(app);
+    let mut values = from.values.clone();
+    values.values = Node::new(
+        NodeKind::Map(crate::source::Mapping::new()),
+        from.values.values.span,
+    );
+    values.set_pointers.clear();
+    if let Some(profile) = profile {
+        let paths = [&profile.image, &profile.tag, &profile.digest]
+            .into_iter()
+            .flatten()
+            .chain(platform.portable.iter());
+        for path in paths {
+            for (pointer, node) in path.get(&from.values.values) {
+                values.values.set_pointer(&pointer, node.clone());
+            }
+        }
+    }
+    AppSide::new(values, profile.cloned())
 }
 
 /// A change to the target's values.
