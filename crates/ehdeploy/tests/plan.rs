@@ -755,3 +755,29 @@ mod promote_spec {
         assert!(changed_lines(&repos, "envs/exttest.yaml").is_empty());
     }
 }
+
+#[test]
+fn promote_spec_leaves_a_new_app_to_a_person() {
+    let repos =
+        Repos::new("write-new").edit("envs/exttest.yaml", "  referrals:\n", "  referrals-v2:\n");
+    let done = ehdeploy::api::promote_spec(&ehdeploy::api::PromoteSpecRequest {
+        promotion: ehdeploy::api::PromotionRequest {
+            platform: repos.root.join("new"),
+            from: "inttest".into(),
+            to: "exttest".into(),
+            apps: vec!["referrals".into()],
+            process_env: false,
+            ..Default::default()
+        },
+        write: true,
+    })
+    .unwrap();
+    assert!(done.files.is_empty());
+    let rules: Vec<&str> = done
+        .report
+        .findings
+        .iter()
+        .map(|f| f.rule.as_str())
+        .collect();
+    assert_eq!(rules, ["promotion/manual"]);
+}

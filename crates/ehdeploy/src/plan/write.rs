@@ -58,7 +58,12 @@ pub fn promotion_edits(
         notes,
         ..PromotionEdits::default()
     };
-    for action in plan.actions.iter().filter(|a| a.decision != Decision::Noop) {
+    // A new app is for a person to add (its note says so): nothing of it is written.
+    for action in plan
+        .actions
+        .iter()
+        .filter(|a| !matches!(a.decision, Decision::Noop | Decision::Create))
+    {
         let label = action.app.as_str();
         let manual = |out: &mut PromotionEdits, what: String| {
             out.notes.push(PromotionNote {
