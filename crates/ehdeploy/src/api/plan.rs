@@ -429,7 +429,17 @@ pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error>
     let apps = (!p.apps.is_empty()).then_some(p.apps.as_slice());
     let mut changes = Vec::new();
     if let (Some(s), Some(t)) = (&source_side, &target_side) {
-        let edits = crate::plan::promotion_edits(s, t, &platform, apps, &sources, &cache, &usage);
+        let edits = crate::plan::promotion_edits(
+            s,
+            t,
+            apps,
+            &crate::plan::EditContext {
+                platform: &platform,
+                sources: &sources,
+                cache: &cache,
+                ownership: &usage,
+            },
+        );
         findings.extend(manual_findings(
             edits.notes,
             source,

@@ -33,17 +33,32 @@ pub struct PromotionEdits {
     pub notes: Vec<PromotionNote>,
 }
 
-/// Compute the edits that write the promotion of `source` into `target`.
-#[allow(clippy::too_many_arguments)]
+/// What the edits are written from, besides the two sides.
+pub struct EditContext<'a> {
+    /// The platform (profiles, portable paths).
+    pub platform: &'a Platform,
+    /// Every file read (their texts are what is edited).
+    pub sources: &'a SourceMap,
+    /// The parsed values files (to insert into them).
+    pub cache: &'a ValuesCache,
+    /// Which files the promotion may edit.
+    pub ownership: &'a dyn Ownership,
+}
+
+/// Compute the edits that write the promotion of `source` into `target` (only `apps`, when
+/// given).
 pub fn promotion_edits(
     source: &Side<'_>,
     target: &Side<'_>,
-    platform: &Platform,
     apps: Option<&[String]>,
-    sources: &SourceMap,
-    cache: &ValuesCache,
-    ownership: &dyn Ownership,
+    ctx: &EditContext<'_>,
 ) -> PromotionEdits {
+    let EditContext {
+        platform,
+        sources,
+        ownership,
+        ..
+    } = *ctx;
     let (promoted, notes) = promote(source, target, platform, apps);
     let plan = diff(
         target,
@@ -82,9 +97,7 @@ pub fn promotion_edits(
                 };
                 let old = before.values.values.pointer(pointer);
                 let new = after.values.values.pointer(pointer);
-                let edit = value_edit(
-                    label, pointer, old, new, target, before, sources, cache, ownership,
-                );
+                let edit = value_edit(label, pointer, old, new, target, before, ctx);
                 match edit {
                     Ok((path, e)) => out.files.entry(path).or_default().push(e),
                     Err(why) => manual(&mut out, why),
@@ -145,7 +158,6 @@ fn within(inner: Span, outer: Span) -> bool {
 }
 
 /// The edit for one value of an app's effective values.
-#[allow(clippy::too_many_arguments)]
 fn value_edit(
     label: &str,
     pointer: &str,
@@ -153,10 +165,14 @@ fn value_edit(
     new: Option<&Node>,
     target: &Side<'_>,
     app: &super::diff::AppSide,
-    sources: &SourceMap,
-    cache: &ValuesCache,
-    ownership: &dyn Ownership,
+    ctx: &EditContext<'_>,
 ) -> Result<(PathBuf, TextEdit), String> {
+    let EditContext {
+        sources,
+        cache,
+        ownership,
+        ..
+    } = *ctx;
     let manual = |what: &str| {
         format!(
             "{what} `{}` of `{label}` by hand",
