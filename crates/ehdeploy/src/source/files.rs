@@ -123,12 +123,7 @@ impl SourceMap {
     /// Add a file's original text; `display` is how findings name it.
     pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         self.files.push(SourceFile {
             path,
             display,
