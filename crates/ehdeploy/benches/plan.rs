@@ -23,6 +23,10 @@
 // A benchmark fails loudly on bad setup, as tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
+use support::{app, digest, supplier, TempRepo, SUPPLIERS};
+
 use std::fmt::Write as _;
 use std::fs;
 use std::hint::black_box;
@@ -38,9 +42,6 @@ use ehdeploy::spec::{load_spec, LoadOptions, LoadedSpec, ValuesCache};
 
 /// Apps of each generated environment.
 const SIZES: [usize; 3] = [1_250, 2_500, 5_000];
-
-/// Suppliers, one namespace each.
-const SUPPLIERS: usize = 20;
 
 /// One app in `CHANGE_EVERY` differs between the two versions (5%).
 const CHANGE_EVERY: usize = 20;
@@ -81,28 +82,6 @@ fn kind(i: usize) -> Kind {
         18 => Kind::Removed,
         _ => Kind::Added,
     }
-}
-
-fn supplier(i: usize) -> String {
-    format!("supplier-{:02}", i % SUPPLIERS)
-}
-
-fn app(i: usize) -> String {
-    format!("app-{i:05}")
-}
-
-/// A stable, valid-looking sha256 digest for seed `i`.
-fn digest(i: usize) -> String {
-    let mut x = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xd1b5_4a32_d192_ed03;
-    let mut s = String::with_capacity(71);
-    s.push_str("sha256:");
-    for _ in 0..4 {
-        x ^= x >> 31;
-        x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x ^= x >> 27;
-        write!(s, "{x:016x}").unwrap();
-    }
-    s
 }
 
 fn platform_yaml() -> String {
@@ -363,15 +342,6 @@ fn check_plan(pair: &Pair, plan: &Plan) {
             a.app,
             a.changes
         );
-    }
-}
-
-/// Removes the generated repos when the run ends, even on a panic.
-struct TempRepo(PathBuf);
-
-impl Drop for TempRepo {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

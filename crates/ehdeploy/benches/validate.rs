@@ -16,6 +16,10 @@
 // A benchmark fails loudly on bad setup, as tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
+use support::{app, digest, supplier, TempRepo, SUPPLIERS};
+
 use std::fmt::Write as _;
 use std::fs;
 use std::hint::black_box;
@@ -27,9 +31,6 @@ use ehdeploy::api::{check, CheckRequest};
 
 /// Apps per environment of each generated repo.
 const SIZES: [usize; 3] = [500, 1_000, 2_000];
-
-/// Suppliers, one namespace each.
-const SUPPLIERS: usize = 20;
 
 /// Environment: name, DNS domain, fewest replicas, largest memory limit, digest required,
 /// newest chart required.
@@ -84,28 +85,6 @@ const ENVS: [Env; 5] = [
         require_newest_chart: true,
     },
 ];
-
-fn supplier(i: usize) -> String {
-    format!("supplier-{:02}", i % SUPPLIERS)
-}
-
-fn app(i: usize) -> String {
-    format!("app-{i:05}")
-}
-
-/// A stable, valid-looking sha256 digest for app `i`.
-fn digest(i: usize) -> String {
-    let mut x = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xd1b5_4a32_d192_ed03;
-    let mut s = String::with_capacity(71);
-    s.push_str("sha256:");
-    for _ in 0..4 {
-        x ^= x >> 31;
-        x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x ^= x >> 27;
-        write!(s, "{x:016x}").unwrap();
-    }
-    s
-}
 
 fn platform_yaml() -> String {
     let mut s = String::from(
@@ -250,15 +229,6 @@ fn request(dir: &Path) -> CheckRequest {
         platform_dir: dir.to_path_buf(),
         process_env: false,
         ..Default::default()
-    }
-}
-
-/// Removes the generated repos when the run ends, even on a panic.
-struct TempRepo(PathBuf);
-
-impl Drop for TempRepo {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 
