@@ -72,26 +72,12 @@ impl<'a> Side<'a> {
         findings: &mut Vec<crate::Finding>,
     ) -> Option<Side<'a>> {
         let (state, tree) = (spec.state.as_ref()?, spec.tree.as_ref()?);
-        let vars = if options.substitute_values {
-            options.vars
-        } else {
-            None
-        };
         let mut apps = IndexMap::new();
         for (label, app) in state.apps.iter().flatten() {
-            let pointer = pointer_join("/apps", label);
-            let Some(node) = tree.pointer(&pointer) else {
+            let Some(values) = effective_values(sources, cache, tree, label, options, findings)
+            else {
                 continue;
             };
-            let values = effective_values(
-                sources,
-                cache,
-                &pointer,
-                node,
-                &options.limits,
-                vars,
-                findings,
-            );
             let profile = platform.and_then(|p| p.profile_of(app));
             apps.insert(label.clone(), AppSide::new(values, profile.cloned()));
         }

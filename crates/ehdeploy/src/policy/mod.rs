@@ -75,30 +75,18 @@ pub fn check_spec_keeping_values(
     let mut out = Emitter::new(platform, environment, tree);
     if let Some(platform) = platform {
         let env = environment.and_then(|e| platform.environment(e));
-        let vars = if options.substitute_values {
-            options.vars
-        } else {
-            None
-        };
         let mut hosts = Vec::new();
         // Each app whole, one after the other, while its values are fresh in memory.
         for (label, app) in state.apps.iter().flatten() {
             if app.enabled != Some(true) {
                 continue;
             }
-            let pointer = pointer_join("/apps", label);
-            let Some(node) = tree.pointer(&pointer) else {
+            let Some(values) =
+                effective_values(sources, cache, tree, label, options, &mut read_findings)
+            else {
                 continue;
             };
-            let values = effective_values(
-                sources,
-                cache,
-                &pointer,
-                node,
-                &options.limits,
-                vars,
-                &mut read_findings,
-            );
+            let pointer = pointer_join("/apps", label);
             let profile = platform.profile_of(app).map(|p| &**p);
             let view = AppView {
                 label,

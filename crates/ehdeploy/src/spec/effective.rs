@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use super::values::{apply_set, coalesce, SetKind};
+use super::LoadOptions;
 use crate::report::{Finding, Severity};
 use crate::rules;
 use crate::source::{
@@ -89,16 +90,20 @@ impl ValuesCache {
     }
 }
 
-/// Compute an app's effective values from its node in the merged DSF tree.
+/// Compute the effective values of the app `label` of a merged DSF tree (`None` when the tree
+/// has no such app). Values files are substituted only with `options.substitute_values`.
 pub fn effective_values(
     sources: &mut SourceMap,
     cache: &mut ValuesCache,
-    app_pointer: &str,
-    app: &Node,
-    limits: &Limits,
-    vars: Option<Vars<'_>>,
+    tree: &Node,
+    label: &str,
+    options: &LoadOptions<'_>,
     findings: &mut Vec<Finding>,
-) -> AppValues {
+) -> Option<AppValues> {
+    let app_pointer = &pointer_join("/apps", label);
+    let app = tree.pointer(app_pointer)?;
+    let limits = &options.limits;
+    let vars: Option<Vars<'_>> = options.vars.filter(|_| options.substitute_values);
     let mut values = Node::new(NodeKind::Map(Mapping::new()), app.span);
     let mut files: Vec<&Node> = Vec::new();
     if let Some(f) = app.get("valuesFile") {
@@ -155,8 +160,8 @@ pub fn effective_values(
             }
         }
     }
-    AppValues {
+    Some(AppValues {
         values,
         set_pointers,
-    }
+    })
 }
