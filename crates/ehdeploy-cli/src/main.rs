@@ -30,12 +30,8 @@ enum Command {
         /// The environment the files are for (default: the one whose `dsf` lists them).
         #[arg(long = "env")]
         environment: Option<String>,
-        /// A variable for `$VAR` substitution (repeatable); wins over the process environment.
-        #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
-        vars: Vec<(String, String)>,
-        /// Do not take variables from the process environment.
-        #[arg(long)]
-        no_process_env: bool,
+        #[command(flatten)]
+        vars: VarArgs,
         /// Substitute variables in values files too (Helmsman's --subst-env-values).
         #[arg(long)]
         subst_env_values: bool,
@@ -50,12 +46,8 @@ enum Command {
         /// The platform repo's folder.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// A variable for `$VAR` substitution (repeatable).
-        #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
-        vars: Vec<(String, String)>,
-        /// Do not take variables from the process environment.
-        #[arg(long)]
-        no_process_env: bool,
+        #[command(flatten)]
+        vars: VarArgs,
         #[command(flatten)]
         output: Output,
     },
@@ -83,12 +75,8 @@ enum Command {
         /// The environment (its last one, or `prod`, is production).
         #[arg(long = "env")]
         environment: Option<String>,
-        /// A variable for `$VAR` substitution (repeatable).
-        #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
-        vars: Vec<(String, String)>,
-        /// Do not take variables from the process environment.
-        #[arg(long)]
-        no_process_env: bool,
+        #[command(flatten)]
+        vars: VarArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormatArg::Human)]
         format: PlanFormatArg,
@@ -113,12 +101,8 @@ enum Command {
         /// Promote only these apps (comma-separated).
         #[arg(long, value_delimiter = ',')]
         apps: Vec<String>,
-        /// A variable for `$VAR` substitution (repeatable).
-        #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
-        vars: Vec<(String, String)>,
-        /// Do not take variables from the process environment.
-        #[arg(long)]
-        no_process_env: bool,
+        #[command(flatten)]
+        vars: VarArgs,
         /// Write the files; without it, print the change as a unified diff.
         #[arg(long)]
         write: bool,
@@ -131,6 +115,27 @@ enum Command {
     },
     /// List the rules with their default severity and summary.
     Rules,
+}
+
+/// Variables for `$VAR` substitution.
+#[derive(clap::Args)]
+struct VarArgs {
+    /// A variable for `$VAR` substitution (repeatable); wins over the process environment.
+    #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Do not take variables from the process environment.
+    #[arg(long)]
+    no_process_env: bool,
+}
+
+impl VarArgs {
+    fn map(&self) -> BTreeMap<String, String> {
+        self.vars.iter().cloned().collect()
+    }
+
+    fn process_env(&self) -> bool {
+        !self.no_process_env
+    }
 }
 
 #[derive(clap::Args)]
@@ -208,7 +213,6 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             platform,
             environment,
             vars,
-            no_process_env,
             subst_env_values,
             output,
             files,
@@ -217,23 +221,18 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                 files,
                 platform,
                 environment,
-                vars: vars.into_iter().collect::<BTreeMap<_, _>>(),
-                process_env: !no_process_env,
+                vars: vars.map(),
+                process_env: vars.process_env(),
                 substitute_values: subst_env_values,
                 max_file_bytes: output.max_file_size,
             };
             Ok(emit(&api::validate(&request)?, &output))
         }
-        Command::Check {
-            dir,
-            vars,
-            no_process_env,
-            output,
-        } => {
+        Command::Check { dir, vars, output } => {
             let request = api::CheckRequest {
                 platform_dir: dir,
-                vars: vars.into_iter().collect(),
-                process_env: !no_process_env,
+                vars: vars.map(),
+                process_env: vars.process_env(),
                 max_file_bytes: output.max_file_size,
             };
             Ok(emit(&api::check(&request)?, &output))
@@ -247,12 +246,12 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             platform,
             environment,
             vars,
-            no_process_env,
             format,
             color,
             detailed_exit_code,
         } => {
-            let vars: BTreeMap<String, String> = vars.into_iter().collect();
+            let process_env = vars.process_env();
+            let vars = vars.map();
             let planned = match (from, to, platform) {
                 (Some(from), Some(to), Some(platform)) => {
                     api::promotion_plan(&api::PromotionRequest {
@@ -261,7 +260,7 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                         to,
                         apps,
                         vars,
-                        process_env: !no_process_env,
+                        process_env,
                         max_file_bytes: None,
                     })?
                 }
@@ -277,7 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                     }),
                     environment,
                     vars,
-                    process_env: !no_process_env,
+                    process_env,
                     max_file_bytes: None,
                 })?,
             };
@@ -314,7 +313,6 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             to,
             apps,
             vars,
-            no_process_env,
             write,
         } => {
             let promoted = api::promote_spec(&api::PromoteSpecRequest {
@@ -323,8 +321,8 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                     from,
                     to,
                     apps,
-                    vars: vars.into_iter().collect(),
-                    process_env: !no_process_env,
+                    vars: vars.map(),
+                    process_env: vars.process_env(),
                     max_file_bytes: None,
                 },
                 write,
