@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ehdeploy::api::{self, Checked};
 use ehdeploy::plan::{render as render_plan, PlanFormat};
 use ehdeploy::report::{render, ReportFormat};
-use ehdeploy::schema::Document;
 use ehdeploy::Severity;
 
 /// Validate, plan, verify and promote Helmsman desired-state specifications.
@@ -106,15 +105,27 @@ enum Command {
         /// Write the files; without it, print the change as a unified diff.
         #[arg(long)]
         write: bool,
+        /// Output format: the diff (or the files written), or the JSON answer.
+        #[arg(long, value_enum, default_value_t = PromoteFormatArg::Human)]
+        format: PromoteFormatArg,
     },
-    /// Print the JSON Schema of a document (for editors' `yaml-language-server: $schema=`).
+    /// Print a JSON Schema of schemas/: a document (dsf, spec-file, platform, report, plan;
+    /// for editors' `yaml-language-server: $schema=`) or an API one (api/validate.request, …).
     Schema {
-        /// Which document.
-        #[arg(value_parser = ["dsf", "spec-file", "platform", "report", "plan"])]
-        document: String,
+        /// Which schema.
+        name: String,
     },
     /// List the rules with their default severity and summary.
     Rules,
+    /// Call an operation of the API with a JSON request and print its JSON answer (what the
+    /// Python, C and Jenkins bindings get). Exit 0 with an answer, 2 with an error (its JSON).
+    Call {
+        /// The operation (`ehdeploy call version` lists them).
+        operation: String,
+        /// The request: JSON text, `@FILE`, or `-` for standard input.
+        #[arg(default_value = "{}")]
+        request: String,
+    },
 }
 
 /// Variables for `$VAR` substitution.
@@ -167,6 +178,12 @@ enum PlanFormatArg {
     Human,
     Json,
     Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PromoteFormatArg {
+    Human,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -280,6 +297,21 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                     max_file_bytes: None,
                 })?,
             };
+            if let PlanFormatArg::Json = format {
+                let failed = planned.report.fails_at(Severity::Error);
+                let changes = planned.plan.summary.has_changes();
+                print_out(&format!(
+                    "{}\n",
+                    api::to_json(&api::PlanResponse::from(planned))
+                ));
+                return Ok(ExitCode::from(
+                    match (failed, detailed_exit_code && changes) {
+                        (true, _) => 1,
+                        (false, true) => 2,
+                        (false, false) => 0,
+                    },
+                ));
+            }
             let color = use_color(color);
             if !planned.report.findings.is_empty() {
                 let text = render(
@@ -314,6 +346,7 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             apps,
             vars,
             write,
+            format,
         } => {
             let promoted = api::promote_spec(&api::PromoteSpecRequest {
                 promotion: api::PromotionRequest {
@@ -327,6 +360,11 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                 },
                 write,
             })?;
+            if let PromoteFormatArg::Json = format {
+                print_out(&format!("{}\n", api::to_json(&promoted)));
+                let failed = promoted.report.fails_at(Severity::Error);
+                return Ok(ExitCode::from(u8::from(failed)));
+            }
             if !promoted.report.findings.is_empty() {
                 let color =
                     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -357,12 +395,41 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema { document } => {
-            let doc = Document::from_name(&document)
-                .ok_or_else(|| ehdeploy::Error::Usage(format!("no schema named `{document}`")))?;
-            let text = serde_json::to_string_pretty(doc.schema()).unwrap_or_default();
-            print_out(&format!("{text}\n"));
+        Command::Schema { name } => {
+            let schema = api::schema_named(&name).ok_or_else(|| {
+                ehdeploy::Error::Usage(format!(
+                    "no schema named `{name}` (there are: {})",
+                    api::schema_names().join(", ")
+                ))
+            })?;
+            print_out(&format!("{}\n", api::to_json(&schema)));
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Call { operation, request } => {
+            let request = match request.as_str() {
+                "-" => {
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                        .map_err(|e| ehdeploy::Error::io(std::path::Path::new("-"), e))?;
+                    text
+                }
+                r => match r.strip_prefix('@') {
+                    Some(file) => std::fs::read_to_string(file)
+                        .map_err(|e| ehdeploy::Error::io(std::path::Path::new(file), e))?,
+                    None => r.to_string(),
+                },
+            };
+            match api::call(&operation, &request) {
+                Ok(answer) => {
+                    print_out(&format!("{answer}\n"));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    print_out(&format!("{}\n", e.to_json()));
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
         Command::Rules => {
             let mut text = String::new();

@@ -305,7 +305,9 @@ fn plan_exit_codes_and_formats() {
         "json",
     ]);
     assert_eq!(changed.status.code(), Some(2));
-    let plan = json(&changed);
+    let answer = json(&changed);
+    assert_eq!(answer["report"]["summary"]["errors"], 0);
+    let plan = &answer["plan"];
     assert_eq!(plan["summary"]["change"], 1);
     assert_eq!(plan["actions"][0]["risks"][0]["id"], "risk/chart-major");
     let text = String::from_utf8(changed.stdout).unwrap();
@@ -351,7 +353,8 @@ fn promotion_plan_on_the_example_platform() {
         "--detailed-exit-code",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    let plan = json(&out);
+    let answer = json(&out);
+    let plan = &answer["plan"];
     assert_eq!(plan["summary"]["change"], 1);
     let changed: Vec<&str> = plan["actions"]
         .as_array()
@@ -361,7 +364,14 @@ fn promotion_plan_on_the_example_platform() {
         .map(|a| a["app"].as_str().unwrap())
         .collect();
     assert_eq!(changed, ["patient-portal"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("promotion/manual"));
+    let rules: Vec<&str> = answer["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["promotion/manual"]);
+    assert!(out.stderr.is_empty(), "JSON carries the findings");
     let out = ehdeploy(&[
         "plan",
         "--platform",

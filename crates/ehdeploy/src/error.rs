@@ -19,14 +19,15 @@ pub enum Error {
 
 impl Error {
     /// The stable code that crosses every boundary (CLI JSON, Python, C).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::api::ErrorCode {
         match self {
-            Error::Io { .. } => "io",
-            Error::Usage(_) => "usage",
+            Error::Io { .. } => crate::api::ErrorCode::Io,
+            Error::Usage(_) => crate::api::ErrorCode::Usage,
         }
     }
 
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Error {
+    /// An I/O error about `path`.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.display().to_string(),
             source,

@@ -11,7 +11,7 @@ use crate::report::Severity;
 pub struct RuleId(&'static str);
 
 /// A rule of the catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Rule {
     /// Its id.
     pub id: RuleId,

@@ -60,27 +60,14 @@ impl Document {
     }
 
     fn generate(self) -> Value {
-        let settings = schemars::generate::SchemaSettings::draft2020_12();
-        let generator = settings.into_generator();
-        let schema = match self {
-            Document::Dsf => generator.into_root_schema_for::<crate::spec::DesiredState>(),
-            Document::SpecFile => generator.into_root_schema_for::<crate::spec::SpecFile>(),
-            Document::Platform => generator.into_root_schema_for::<crate::platform::PlatformFile>(),
-            Document::Report => generator.into_root_schema_for::<crate::report::Report>(),
-            Document::Plan => generator.into_root_schema_for::<crate::plan::Plan>(),
-        };
-        let mut value = schema.to_value();
-        if let Value::Object(o) = &mut value {
-            o.insert(
-                "$id".into(),
-                Value::String(format!(
-                    "https://ehdeploy.invalid/schemas/{}.schema.json",
-                    self.name()
-                )),
-            );
+        let name = self.name();
+        match self {
+            Document::Dsf => schema_for::<crate::spec::DesiredState>(name),
+            Document::SpecFile => schema_for::<crate::spec::SpecFile>(name),
+            Document::Platform => schema_for::<crate::platform::PlatformFile>(name),
+            Document::Report => schema_for::<crate::report::Report>(name),
+            Document::Plan => schema_for::<crate::plan::Plan>(name),
         }
-        make_strict(&mut value);
-        value
     }
 
     fn validator(self) -> Option<&'static jsonschema::Validator> {
@@ -89,6 +76,22 @@ impl Document {
             .get_or_init(|| jsonschema::validator_for(self.schema()).ok())
             .as_ref()
     }
+}
+
+/// The strict JSON Schema (draft 2020-12) of `T`, with the `$id` of `schemas/<name>.schema.json`.
+pub fn schema_for<T: schemars::JsonSchema>(name: &str) -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let mut value = generator.into_root_schema_for::<T>().to_value();
+    if let Value::Object(o) = &mut value {
+        o.insert(
+            "$id".into(),
+            Value::String(format!(
+                "https://ehdeploy.invalid/schemas/{name}.schema.json"
+            )),
+        );
+    }
+    make_strict(&mut value);
+    value
 }
 
 /// Close every object schema that lists its properties (`additionalProperties: false`).

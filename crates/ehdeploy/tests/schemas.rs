@@ -13,11 +13,11 @@ fn repo() -> &'static Path {
 
 #[test]
 fn schemas_in_the_repo_equal_the_generated_ones() {
-    for doc in Document::ALL {
-        let path = repo()
-            .join("schemas")
-            .join(format!("{}.schema.json", doc.name()));
-        let generated = format!("{}\n", serde_json::to_string_pretty(doc.schema()).unwrap());
+    let names = ehdeploy::api::schema_names();
+    for name in &names {
+        let path = repo().join("schemas").join(format!("{name}.schema.json"));
+        let schema = ehdeploy::api::schema_named(name).unwrap();
+        let generated = format!("{}\n", serde_json::to_string_pretty(&schema).unwrap());
         if std::env::var_os("EHDEPLOY_BLESS").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &generated).unwrap();
@@ -30,6 +30,52 @@ fn schemas_in_the_repo_equal_the_generated_ones() {
             path.display()
         );
     }
+    // No schema file without its type.
+    for (dir, prefix) in [("schemas", ""), ("schemas/api", "api/")] {
+        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
+            let file = entry.unwrap().file_name().into_string().unwrap();
+            if let Some(stem) = file.strip_suffix(".schema.json") {
+                let name = format!("{prefix}{stem}");
+                assert!(names.contains(&name), "{dir}/{file} has no type: remove it");
+            }
+        }
+    }
+}
+
+#[test]
+fn api_schemas_are_strict_draft_2020_12_and_describe_real_answers() {
+    for name in ehdeploy::api::schema_names() {
+        let schema = ehdeploy::api::schema_named(&name).unwrap();
+        assert_eq!(
+            schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{name}"
+        );
+        jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let answer = |op: &str, request: &str| -> serde_json::Value {
+        serde_json::from_str(&ehdeploy::api::call_json(op, request)).unwrap()
+    };
+    let valid = |name: &str, instance: &serde_json::Value| {
+        let schema = ehdeploy::api::schema_named(name).unwrap();
+        let v = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> = v.iter_errors(instance).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+    };
+    let platform = repo().join("examples/platform");
+    let check = serde_json::json!({"platformDir": platform, "processEnv": false}).to_string();
+    valid("api/check.response", &answer("check", &check));
+    valid("api/version.response", &answer("version", "{}"));
+    valid("api/rules.response", &answer("rules", "{}"));
+    let promotion = serde_json::json!({"platform": platform, "from": "preprod", "to": "prod", "processEnv": false}).to_string();
+    valid(
+        "api/promotion_plan.response",
+        &answer("promotion_plan", &promotion),
+    );
+    let spec = serde_json::json!({"promotion": {"platform": platform, "from": "preprod", "to": "prod", "processEnv": false}}).to_string();
+    valid("api/promote_spec.response", &answer("promote_spec", &spec));
+    valid("api/error", &answer("nope", "{}"));
+    valid("api/error", &answer("validate", "{\"files\": 1}"));
+    valid("api/check.request", &serde_json::from_str(&check).unwrap());
 }
 
 #[test]

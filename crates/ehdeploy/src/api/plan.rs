@@ -314,7 +314,8 @@ impl FileChange {
 }
 
 /// What writing a promotion changes (or changed), and what a person must still do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PromotedSpec {
     /// The files changed, in order.
     pub files: Vec<FileChange>,

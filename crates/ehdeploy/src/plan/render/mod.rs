@@ -44,10 +44,18 @@ pub fn render(plan: &Plan, format: PlanFormat) -> String {
 /// The plan as pretty JSON and a newline. Secret changes are masked again on the way out, so a
 /// plan built elsewhere cannot leak one through this renderer (a plan from `diff` is unchanged).
 fn json(plan: &Plan) -> String {
-    let plan = masked(plan);
+    let plan = plan.masked();
     let mut s = serde_json::to_string_pretty(plan.as_ref()).unwrap_or_default();
     s.push('\n');
     s
+}
+
+impl Plan {
+    /// The plan with every value of a secret change that is not `"***"` replaced by it (a
+    /// plan from [`diff`](crate::plan::diff) is returned as it is). Every output goes through this.
+    pub fn masked(&self) -> Cow<'_, Plan> {
+        masked(self)
+    }
 }
 
 /// `plan`, with every value of a secret change that is not `"***"` replaced by it.
