@@ -21,6 +21,9 @@ pub enum ErrorCode {
     Usage,
     /// The operation panicked: a bug in ehdeploy. The process goes on.
     Panic,
+    /// A binding was given an argument it cannot pass on: a NULL pointer, or text that is not
+    /// UTF-8 (the C ABI's callers only).
+    InvalidArgument,
 }
 
 impl ErrorCode {
@@ -32,6 +35,7 @@ impl ErrorCode {
             ErrorCode::Io => "io",
             ErrorCode::Usage => "usage",
             ErrorCode::Panic => "panic",
+            ErrorCode::InvalidArgument => "invalid-argument",
         }
     }
 }
