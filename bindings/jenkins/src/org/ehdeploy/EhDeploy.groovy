@@ -1,0 +1,116 @@
+package org.ehdeploy
+
+import com.cloudbees.groovy.cps.NonCPS
+import com.sun.jna.Library
+import groovy.json.JsonOutput
+import groovy.json.JsonSlurperClassic
+import com.sun.jna.Native
+import com.sun.jna.Pointer
+import com.sun.jna.ptr.PointerByReference
+
+import java.util.concurrent.ConcurrentHashMap
+
+/**
+ * ehdeploy in-process, through its C ABI (libehdeploy.so) and JNA.
+ *
+ *   def ehd = new EhDeploy()                  // finds libehdeploy through jna.library.path
+ *   def ehd = new EhDeploy('/opt/ehdeploy/lib') // or in this directory
+ *   Map answer = ehd.call('check', [platformDir: 'platform', processEnv: false])
+ *   if (answer.error) { ... answer.error.code, answer.error.message ... }
+ *
+ * Every operation by name: a JSON request in, a JSON answer (or {"error": {...}}) out,
+ * exactly as `ehdeploy call OP REQUEST` prints it. Instances only hold the library's
+ * directory, so they are Serializable (Jenkins CPS); the loaded library lives in a static
+ * cache. Thread-safe: the C ABI may be called from many threads at once.
+ *
+ * Native code runs inside this JVM and shares its fate: a panic is caught by the library
+ * (error code `panic`), but a crash would take the JVM with it.
+ */
+class EhDeploy implements Serializable {
+    private static final long serialVersionUID = 1L
+
+    /** The library's base name: libehdeploy.so, libehdeploy.dylib, ehdeploy.dll. */
+    static final String LIBRARY_NAME = 'ehdeploy'
+
+    /** Loaded libraries by what was loaded (name or absolute path). */
+    private static final Map<String, EhDeployLibrary> LOADED = new ConcurrentHashMap<String, EhDeployLibrary>()
+
+    /** The directory holding libehdeploy, or null for jna.library.path and the system's. */
+    final String libDir
+
+    EhDeploy() {
+        this(null)
+    }
+
+    EhDeploy(String libDir) {
+        this.libDir = libDir
+    }
+
+    /** The raw answer text of `op` on `requestJson`: the answer, or the error's JSON. */
+    @NonCPS
+    String callJson(String op, String requestJson) {
+        EhDeployLibrary lib = library()
+        PointerByReference out = new PointerByReference()
+        int status = lib.ehd_call(op, requestJson, out)
+        Pointer answer = out.value
+        if (answer == null) {
+            // Only when the out-parameter itself is NULL, which cannot happen here.
+            throw new IllegalStateException("ehd_call(${op}) gave ${lib.ehd_status_name(status)} and no answer")
+        }
+        try {
+            return answer.getString(0, 'UTF-8')
+        } finally {
+            lib.ehd_string_free(answer)
+        }
+    }
+
+    /**
+     * The answer of `op` on `request` as plain maps and lists (serialisable for CPS). An
+     * error is an answer too: [error: [code: ..., message: ..., help: ..., locations: [...]]].
+     */
+    @NonCPS
+    Map call(String op, Map request) {
+        return parse(callJson(op, toJson(request)))
+    }
+
+    /**
+     * An answer's JSON as plain maps and lists: JsonSlurperClassic's HashMap and ArrayList,
+     * which CPS can serialise (JsonSlurper's LazyMap cannot). The CLI path parses with this too,
+     * so both paths give equal results.
+     */
+    @NonCPS
+    static Map parse(String json) {
+        return (Map) new JsonSlurperClassic().parseText(json)
+    }
+
+    /** A request as compact JSON. */
+    @NonCPS
+    static String toJson(Map request) {
+        return JsonOutput.toJson(request)
+    }
+
+    /** The library's version (semver). */
+    @NonCPS
+    String version() {
+        return library().ehd_version()
+    }
+
+    /** The JNA view of the library, loaded once per JVM (for tests and the curious). */
+    @NonCPS
+    EhDeployLibrary library() {
+        String target = libDir ? new File(libDir, System.mapLibraryName(LIBRARY_NAME)).absolutePath : LIBRARY_NAME
+        EhDeployLibrary lib = LOADED.get(target)
+        return lib != null ? lib : load(target)
+    }
+
+    private static synchronized EhDeployLibrary load(String target) {
+        EhDeployLibrary lib = LOADED.get(target)
+        if (lib == null) {
+            // Strings cross as UTF-8 whatever the JVM's default charset is.
+            Map options = [(Library.OPTION_STRING_ENCODING): 'UTF-8']
+            lib = (EhDeployLibrary) Native.load(target, EhDeployLibrary, options)
+            LOADED.put(target, lib)
+        }
+        return lib
+    }
+}

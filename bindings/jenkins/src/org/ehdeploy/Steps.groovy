@@ -1,0 +1,340 @@
+package org.ehdeploy
+
+import com.cloudbees.groovy.cps.NonCPS
+
+/**
+ * What the ehdeploy* steps (vars/) do, in one place: merge the defaults, build the request,
+ * ask ehdeploy through its CLI on the agent or in-process (`native: true`), fail the build
+ * on an error answer, and report the findings.
+ *
+ *   new org.ehdeploy.Steps(this).check(platformDir: 'platform')   // from a vars/ script
+ *
+ * Both ways give the same result for the same question: the answer's JSON text, parsed by
+ * EhDeploy.parse into plain maps and lists.
+ *
+ * The methods that run pipeline steps (sh, writeFile, echo, error, ...) are CPS code and
+ * use no closures; the pure helpers are @NonCPS.
+ */
+class Steps implements Serializable {
+    private static final long serialVersionUID = 1L
+
+    /** The steps' defaults and parameters (common ones, and each step's own). */
+    static final String DEFAULTS_RESOURCE = 'org/ehdeploy/defaults.json'
+
+    /** The pipeline script the steps run in: sh, writeFile, readFile, echo, error, ... */
+    private final def script
+
+    Steps(script) {
+        this.script = script
+    }
+
+    // ---- the steps ----------------------------------------------------------------------
+
+    /** ehdeployValidate: the `validate` operation on desired-state files. */
+    Map validate(Map given) {
+        Map config = configure('ehdeployValidate', given)
+        List files = asList(config.files)
+        require('ehdeployValidate', 'files', files)
+        Map request = withCommon(config, [
+            files           : files,
+            platform        : config.platform,
+            environment     : config.env,
+            substituteValues: config.substituteValues,
+        ])
+        Map report = ask(config, 'validate', request)
+        render(config, 'validate', request)
+        judge(config, report)
+        return report
+    }
+
+    /** ehdeployCheck: the `check` operation on a whole platform repo. */
+    Map check(Map given) {
+        Map config = configure('ehdeployCheck', given)
+        Map request = withCommon(config, [platformDir: config.platformDir])
+        Map report = ask(config, 'check', request)
+        render(config, 'check', request)
+        judge(config, report)
+        return report
+    }
+
+    /**
+     * ehdeployPlan: `plan` from the `old` to the `new` files, or, given `from` and `to`,
+     * `promotion_plan` of one environment of `platform` into another.
+     */
+    Map plan(Map given) {
+        Map config = configure('ehdeployPlan', given)
+        String op
+        Map request
+        if (config.from != null || config.to != null) {
+            if (config.old != null || config['new'] != null) {
+                script.error('ehdeployPlan: give either `old` and `new`, or `from` and `to`, not both')
+            }
+            op = 'promotion_plan'
+            request = promotionRequest('ehdeployPlan', config)
+        } else {
+            op = 'plan'
+            List oldFiles = asList(config.old)
+            List newFiles = asList(config['new'])
+            require('ehdeployPlan', 'old', oldFiles)
+            require('ehdeployPlan', 'new', newFiles)
+            request = withCommon(config, [
+                'old'      : oldFiles,
+                'new'      : newFiles,
+                platform   : config.platform,
+                environment: config.env,
+            ])
+        }
+        Map result = ask(config, op, request)
+        script.echo(planSummary(result.plan as Map))
+        judge(config, result.report as Map)
+        return result
+    }
+
+    /** ehdeployPromote: `promote_spec`, what promoting `from` into `to` changes (and, with `write`, writes it). */
+    Map promote(Map given) {
+        Map config = configure('ehdeployPromote', given)
+        Map request = [promotion: promotionRequest('ehdeployPromote', config), write: config.write as boolean]
+        Map result = ask(config, 'promote_spec', request)
+        script.echo(promoteSummary(result))
+        judge(config, result.report as Map)
+        return result
+    }
+
+    // ---- asking ehdeploy ----------------------------------------------------------------
+
+    /** The answer of `op` on `request`, through the CLI or in-process; fails the build on an error answer. */
+    Map ask(Map config, String op, Map request) {
+        Map answer = config['native'] ? askNative(config, op, request) : askCli(config, op, request)
+        if (answer.error != null) {
+            script.error("ehdeploy ${op} failed [${answer.error.code}]: ${answer.error.message}")
+        }
+        return answer
+    }
+
+    /** In this JVM (the controller's, in Jenkins), through the C ABI. */
+    @NonCPS
+    private static Map askNative(Map config, String op, Map request) {
+        return new EhDeploy(config.libDir as String).call(op, request)
+    }
+
+    /**
+     * On the agent: `<cli> call <op> @request.json > answer.json`. Exit status 0 is an
+     * answer, 2 an error answer; anything else (no CLI, killed...) fails the build.
+     */
+    private Map askCli(Map config, String op, Map request) {
+        String base = "${config.tmpDir}/${op}-${UUID.randomUUID()}"
+        String requestFile = "${base}.request.json"
+        String answerFile = "${base}.answer.json"
+        script.writeFile(file: requestFile, text: EhDeploy.toJson(request), encoding: 'UTF-8')
+        try {
+            int status = script.sh(script: "${config.cli} call ${op} @${shellQuote(requestFile)} > ${shellQuote(answerFile)}",
+                                   returnStatus: true) as int
+            if ((status == 0 || status == 2) && script.fileExists(answerFile)) {
+                return EhDeploy.parse(script.readFile(file: answerFile, encoding: 'UTF-8') as String)
+            }
+            script.error("ehdeploy ${op} failed: `${config.cli} call` exited with status ${status} and no answer")
+            return null
+        } finally {
+            script.sh(script: "rm -f ${shellQuote(requestFile)} ${shellQuote(answerFile)}", returnStatus: true)
+        }
+    }
+
+    /**
+     * SARIF and JUnit files (`sarif:`/`junit:`), rendered by the CLI on the agent (even with
+     * `native: true`: the renderers are the CLI's): `<cli> validate|check ... --format F > file`.
+     */
+    private void render(Map config, String op, Map request) {
+        for (String format in ['sarif', 'junit']) {
+            if (config[format]) {
+                String command = "${config.cli} ${op} ${cliArguments(op, request, format)} > ${shellQuote(config[format] as String)}"
+                int status = script.sh(script: command, returnStatus: true) as int
+                // 1 only says that there are findings at or above --fail-on: judge() decides.
+                if (status != 0 && status != 1) {
+                    script.error("ehdeploy ${op} --format ${format} failed with exit status ${status}")
+                }
+            }
+        }
+    }
+
+    /** Echo the summary and the findings; fail the build when asked to and they call for it. */
+    private void judge(Map config, Map report) {
+        if (report == null) {
+            return
+        }
+        String summary = reportSummary(report)
+        script.echo(summary)
+        List<String> lines = findingLines(report)
+        if (!lines.isEmpty()) {
+            script.echo(lines.join('\n'))
+        }
+        if (config.failOnError && fails(report, config.failOn as String)) {
+            script.error("${summary} (failing on findings at or above `${config.failOn}`)")
+        }
+    }
+
+    // ---- configuration and requests -----------------------------------------------------
+
+    /** The defaults, overridden by the step's configuration; unknown parameters fail the build. */
+    Map configure(String step, Map given) {
+        Map defaults = EhDeploy.parse(script.libraryResource(DEFAULTS_RESOURCE) as String)
+        Map config = merge(defaults.common as Map, (defaults.steps as Map)[step] as Map)
+        List<String> unknown = unknownKeys(config, given)
+        if (!unknown.isEmpty()) {
+            script.error("${step}: unknown parameter(s) ${unknown.join(', ')}; known: ${config.keySet().sort().join(', ')}")
+        }
+        config = merge(config, given)
+        if (!(config.failOn in ['error', 'warning'])) {
+            script.error("${step}: failOn must be 'error' or 'warning', not '${config.failOn}'")
+        }
+        return config
+    }
+
+    /** The promotion request of `ehdeployPlan` (from/to) and `ehdeployPromote`. */
+    private Map promotionRequest(String step, Map config) {
+        for (String key in ['platform', 'from', 'to']) {
+            require(step, key, config[key])
+        }
+        return withCommon(config, [
+            platform: config.platform,
+            from    : config.from,
+            to      : config.to,
+            apps    : asList(config.apps),
+        ])
+    }
+
+    private void require(String step, String key, value) {
+        if (value == null || value == '' || value == []) {
+            script.error("${step}: `${key}` is required")
+        }
+    }
+
+    /** `request` with the parameters every operation takes, minus those left unset (null). */
+    @NonCPS
+    private static Map withCommon(Map config, Map request) {
+        Map all = new LinkedHashMap(request)
+        all.vars = stringMap(config.vars as Map)
+        all.processEnv = config.processEnv as boolean
+        all.maxFileBytes = config.maxFileBytes
+        Map result = [:]
+        all.each { key, value ->
+            if (value != null) {
+                result[key] = value instanceof GString ? value.toString() : value
+            }
+        }
+        return result
+    }
+
+    // ---- pure helpers -------------------------------------------------------------------
+
+    @NonCPS
+    static Map merge(Map base, Map overrides) {
+        Map result = new LinkedHashMap(base ?: [:])
+        result.putAll(overrides ?: [:])
+        return result
+    }
+
+    @NonCPS
+    static List<String> unknownKeys(Map known, Map given) {
+        return (given ?: [:]).keySet().findAll { !known.containsKey(it) }.collect { it.toString() }.sort()
+    }
+
+    /** A list of strings from a list or a single value (`files: 'a.yaml'`). */
+    @NonCPS
+    static List asList(value) {
+        if (value == null) {
+            return []
+        }
+        Collection values = value instanceof Collection ? (Collection) value : [value]
+        return values.collect { it.toString() }
+    }
+
+    @NonCPS
+    static Map stringMap(Map map) {
+        Map result = [:]
+        (map ?: [:]).each { key, value -> result[key.toString()] = value.toString() }
+        return result
+    }
+
+    /** Whether the report has findings at or above `failOn` ('error' or 'warning'). */
+    @NonCPS
+    static boolean fails(Map report, String failOn) {
+        Map summary = report.summary as Map
+        int count = summary.errors as int
+        if (failOn == 'warning') {
+            count += summary.warnings as int
+        }
+        return count > 0
+    }
+
+    /** `ehdeploy: 21 errors, 2 warnings in 5 files` */
+    @NonCPS
+    static String reportSummary(Map report) {
+        Map summary = report.summary as Map
+        return "ehdeploy: ${summary.errors} errors, ${summary.warnings} warnings in ${summary.files} files"
+    }
+
+    /** `error image/tag-latest envs/test.yaml:26:17 image ... uses the tag latest`, one per finding. */
+    @NonCPS
+    static List<String> findingLines(Map report) {
+        return (report.findings as List).collect { Map finding ->
+            Map at = finding.location as Map
+            String where = at ? "${at.file}:${at.line}:${at.column}" : '-'
+            "${finding.severity} ${finding.rule} ${where} ${finding.message}".toString()
+        }
+    }
+
+    /** `ehdeploy plan: 0 create, 1 change, 0 remove, 7 noop, 0 protected, 0 risks` */
+    @NonCPS
+    static String planSummary(Map plan) {
+        Map summary = plan.summary as Map
+        return "ehdeploy plan: ${summary.create} create, ${summary.change} change, ${summary.remove} remove, " +
+               "${summary.noop} noop, ${summary['protected']} protected, ${summary.risks} risks"
+    }
+
+    /** `ehdeploy promote: 1 file(s) would change: a.yaml` (or `written:`). */
+    @NonCPS
+    static String promoteSummary(Map result) {
+        List paths = (result.files as List).collect { it.path }
+        String verb = result.written ? 'written' : 'would change'
+        return "ehdeploy promote: ${paths.size()} file(s) ${verb}${paths ? ': ' + paths.join(', ') : ''}"
+    }
+
+    /** The CLI arguments asking what `request` asks, in `format` (`validate` and `check` only). */
+    @NonCPS
+    static String cliArguments(String op, Map request, String format) {
+        List<String> args = ['--format', format]
+        if (op == 'validate') {
+            if (request.platform != null) {
+                args += ['--platform', request.platform as String]
+            }
+            if (request.environment != null) {
+                args += ['--env', request.environment as String]
+            }
+            if (request.substituteValues) {
+                args << '--subst-env-values'
+            }
+        } else if (op == 'check') {
+            args << (request.platformDir as String)
+        } else {
+            throw new IllegalArgumentException("no CLI rendering for ${op}")
+        }
+        (request.vars as Map ?: [:]).each { key, value -> args += ['--var', "${key}=${value}".toString()] }
+        if (request.processEnv == false) {
+            args << '--no-process-env'
+        }
+        if (request.maxFileBytes != null) {
+            args += ['--max-file-size', request.maxFileBytes.toString()]
+        }
+        if (op == 'validate') {
+            args << '--'
+            args.addAll(request.files as List)
+        }
+        return args.collect { shellQuote(it) }.join(' ')
+    }
+
+    /** `it's` -> `'it'\''s'`: one word for sh, whatever it holds. */
+    @NonCPS
+    static String shellQuote(String word) {
+        return "'" + word.replace("'", "'\\''") + "'"
+    }
+}

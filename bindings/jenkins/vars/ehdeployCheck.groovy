@@ -1,0 +1,4 @@
+// ehdeployCheck: see ehdeployCheck.txt. The work is in org.ehdeploy.Steps, shared by every step.
+def call(Map config = [:]) {
+    return new org.ehdeploy.Steps(this).check(config)
+}

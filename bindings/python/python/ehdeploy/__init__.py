@@ -1,0 +1,263 @@
+"""ehdeploy: validate, plan and promote Helmsman desired-state specifications.
+
+Every function asks the Rust core the same question the CLI, the C ABI and the Jenkins library
+ask, and gets the same answer (``docs/bindings.md``). The work runs without the GIL.
+
+>>> import ehdeploy
+>>> report = ehdeploy.check("examples/platform", process_env=False)   # doctest: +SKIP
+>>> report.summary.errors                                             # doctest: +SKIP
+0
+>>> [f.rule for f in report.findings if f.severity == "warning"]      # doctest: +SKIP
+['chart/version-not-newest', 'schema/unknown-key', 'promotion/manual']
+
+Errors raise a subclass of :class:`Error` carrying the stable ``code``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from . import _native
+from ._errors import (
+    Error,
+    InvalidArgumentError,
+    InvalidRequestError,
+    IoError,
+    PanicError,
+    UnknownOperationError,
+    UsageError,
+    error_from_json,
+)
+from ._model import (
+    Action,
+    Change,
+    FileChange,
+    Finding,
+    Location,
+    NextPromotion,
+    Plan,
+    PlanResult,
+    PlanSummary,
+    PromotedSpec,
+    Report,
+    Risk,
+    Rule,
+    Summary,
+)
+
+__version__: str = _native.__version__
+
+__all__ = [
+    "Action",
+    "Change",
+    "Error",
+    "FileChange",
+    "Finding",
+    "InvalidArgumentError",
+    "InvalidRequestError",
+    "IoError",
+    "Location",
+    "NextPromotion",
+    "PanicError",
+    "Plan",
+    "PlanResult",
+    "PlanSummary",
+    "PromotedSpec",
+    "Report",
+    "Risk",
+    "Rule",
+    "Summary",
+    "UnknownOperationError",
+    "UsageError",
+    "call",
+    "call_json",
+    "check",
+    "operations",
+    "plan",
+    "promote_spec",
+    "promotion_plan",
+    "rules",
+    "schema",
+    "validate",
+    "version",
+]
+
+PathArg = Union[str, "os.PathLike[str]"]
+
+
+def call_json(op: str, request: str) -> str:
+    """Run operation ``op`` on a JSON request and return the answer's JSON text, byte for
+    byte what every binding gets. Raises :class:`Error` (a subclass by code) on an error."""
+    if not isinstance(op, str) or not isinstance(request, str):
+        raise InvalidArgumentError(
+            "invalid-argument",
+            f"call_json takes two str, not {type(op).__name__} and {type(request).__name__}",
+        )
+    ok, text = _native.call(op, request)
+    if not ok:
+        raise error_from_json(text)
+    return text
+
+
+def call(op: str, request: Optional[Mapping[str, Any]] = None) -> Any:
+    """Run operation ``op`` on a request given as a mapping; the answer as plain JSON data."""
+    try:
+        text = json.dumps({} if request is None else request, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
+        raise InvalidRequestError("invalid-request", f"the request is not JSON data: {e}") from e
+    return json.loads(call_json(op, text))
+
+
+def _path(p: PathArg) -> str:
+    return os.fspath(p)
+
+
+def _paths(ps: Union[PathArg, Sequence[PathArg]], what: str) -> List[str]:
+    if isinstance(ps, (str, os.PathLike)):
+        return [_path(ps)]
+    try:
+        return [_path(p) for p in ps]
+    except TypeError as e:
+        raise InvalidRequestError(
+            "invalid-request", f"`{what}` must be paths (str or os.PathLike): {e}"
+        ) from e
+
+
+def _common(
+    request: Dict[str, Any],
+    vars: Optional[Mapping[str, str]],
+    process_env: bool,
+    max_file_bytes: Optional[int],
+) -> Dict[str, Any]:
+    if vars:
+        request["vars"] = dict(vars)
+    request["processEnv"] = process_env
+    if max_file_bytes is not None:
+        request["maxFileBytes"] = max_file_bytes
+    return request
+
+
+def validate(
+    paths: Union[PathArg, Sequence[PathArg]],
+    *,
+    platform: Optional[PathArg] = None,
+    env: Optional[str] = None,
+    vars: Optional[Mapping[str, str]] = None,
+    process_env: bool = True,
+    substitute_values: bool = False,
+    max_file_bytes: Optional[int] = None,
+) -> Report:
+    """Validate desired-state files (merged in order): syntax, substitution, schema,
+    Helmsman's checks, and with ``platform`` the platform's rules for ``env`` (default: the
+    environment whose ``dsf`` lists the files)."""
+    request: Dict[str, Any] = {"files": _paths(paths, "paths")}
+    if platform is not None:
+        request["platform"] = _path(platform)
+    if env is not None:
+        request["environment"] = env
+    if substitute_values:
+        request["substituteValues"] = True
+    return Report.from_dict(call("validate", _common(request, vars, process_env, max_file_bytes)))
+
+
+def check(
+    platform_dir: PathArg,
+    *,
+    vars: Optional[Mapping[str, str]] = None,
+    process_env: bool = True,
+    max_file_bytes: Optional[int] = None,
+) -> Report:
+    """Check a whole platform repo: every environment of its ``platform.yaml``, and the plan
+    of each next promotion (``Report.promotions``)."""
+    request: Dict[str, Any] = {"platformDir": _path(platform_dir)}
+    return Report.from_dict(call("check", _common(request, vars, process_env, max_file_bytes)))
+
+
+def plan(
+    old: Union[PathArg, Sequence[PathArg]],
+    new: Union[PathArg, Sequence[PathArg]],
+    *,
+    platform: Optional[PathArg] = None,
+    env: Optional[str] = None,
+    vars: Optional[Mapping[str, str]] = None,
+    process_env: bool = True,
+    max_file_bytes: Optional[int] = None,
+) -> PlanResult:
+    """Plan the change from the ``old`` desired state to the ``new`` one, app by app."""
+    request: Dict[str, Any] = {"old": _paths(old, "old"), "new": _paths(new, "new")}
+    if platform is not None:
+        request["platform"] = _path(platform)
+    if env is not None:
+        request["environment"] = env
+    return PlanResult.from_dict(call("plan", _common(request, vars, process_env, max_file_bytes)))
+
+
+def _promotion(
+    platform: PathArg,
+    from_env: str,
+    to_env: str,
+    apps: Sequence[str],
+    vars: Optional[Mapping[str, str]],
+    process_env: bool,
+    max_file_bytes: Optional[int],
+) -> Dict[str, Any]:
+    request: Dict[str, Any] = {"platform": _path(platform), "from": from_env, "to": to_env}
+    if apps:
+        request["apps"] = list(apps)
+    return _common(request, vars, process_env, max_file_bytes)
+
+
+def promotion_plan(
+    platform: PathArg,
+    from_env: str,
+    to_env: str,
+    *,
+    apps: Sequence[str] = (),
+    vars: Optional[Mapping[str, str]] = None,
+    process_env: bool = True,
+    max_file_bytes: Optional[int] = None,
+) -> PlanResult:
+    """Plan promoting ``from_env``'s artifacts (chart, version, image, portable values) into
+    ``to_env``; what a person must do comes as ``promotion/manual`` findings."""
+    request = _promotion(platform, from_env, to_env, apps, vars, process_env, max_file_bytes)
+    return PlanResult.from_dict(call("promotion_plan", request))
+
+
+def promote_spec(
+    platform: PathArg,
+    from_env: str,
+    to_env: str,
+    *,
+    apps: Sequence[str] = (),
+    write: bool = False,
+    vars: Optional[Mapping[str, str]] = None,
+    process_env: bool = True,
+    max_file_bytes: Optional[int] = None,
+) -> PromotedSpec:
+    """Write the promotion into ``to_env``'s files in place (``write=True``), or only say
+    what would change."""
+    promotion = _promotion(platform, from_env, to_env, apps, vars, process_env, max_file_bytes)
+    return PromotedSpec.from_dict(call("promote_spec", {"promotion": promotion, "write": write}))
+
+
+def rules() -> List[Rule]:
+    """The rule catalogue, in the order of ``docs/rules.md``."""
+    return [Rule.from_dict(r) for r in call("rules")["rules"]]
+
+
+def schema(name: str) -> Dict[str, Any]:
+    """A JSON Schema of ``schemas/`` by name: ``dsf``, ``platform``, ``api/check.request``…"""
+    result: Dict[str, Any] = call("schema", {"name": name})
+    return result
+
+
+def operations() -> List[str]:
+    """The names of the operations :func:`call` knows."""
+    return list(call("version")["operations"])
+
+
+def version() -> str:
+    """The version of the Rust core (the same as ``__version__``)."""
+    return str(call("version")["version"])

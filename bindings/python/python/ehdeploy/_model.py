@@ -1,0 +1,304 @@
+"""The answers as small typed classes. Each keeps the JSON it was made from: ``to_dict()``
+gives it back exactly, so nothing the core said is lost in translation."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+JsonDict = Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _FromJson:
+    raw: JsonDict = field(repr=False, compare=False)
+
+    def to_dict(self) -> JsonDict:
+        """The JSON object this came from, as plain data (a copy)."""
+        return copy.deepcopy(self.raw)
+
+
+@dataclass(frozen=True)
+class Location(_FromJson):
+    """A place in a file: 1-based line and column (0 for the whole file) and the JSON
+    pointer of the value in its document."""
+
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    pointer: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Location":
+        return cls(d, d["file"], d["line"], d["column"], d["pointer"])
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def _location(d: Optional[JsonDict]) -> Optional[Location]:
+    return None if d is None else Location.from_dict(d)
+
+
+@dataclass(frozen=True)
+class Finding(_FromJson):
+    """One problem: the rule's stable id, its severity (``error``, ``warning``, ``info``), a
+    message, how to fix it, where, and which environment and app."""
+
+    rule: str = ""
+    severity: str = ""
+    message: str = ""
+    help: Optional[str] = None
+    location: Optional[Location] = None
+    related: List[Location] = field(default_factory=list)
+    environment: Optional[str] = None
+    app: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Finding":
+        return cls(
+            d,
+            d["rule"],
+            d["severity"],
+            d["message"],
+            d.get("help"),
+            _location(d.get("location")),
+            [Location.from_dict(r) for r in d.get("related", [])],
+            d.get("environment"),
+            d.get("app"),
+        )
+
+
+@dataclass(frozen=True)
+class Summary(_FromJson):
+    """Counts of a report."""
+
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+    files: int = 0
+    apps: int = 0
+    environments: int = 0
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Summary":
+        return cls(
+            d, d["errors"], d["warnings"], d["infos"], d["files"], d["apps"], d["environments"]
+        )
+
+
+@dataclass(frozen=True)
+class Change(_FromJson):
+    """One field of an app that changes: ``path`` as the plan names it, ``name`` the chart
+    profile's name for it (``image.tag``), if any; ``secret`` values show as ``"***"``."""
+
+    path: str = ""
+    name: Optional[str] = None
+    from_value: Any = None
+    to_value: Any = None
+    secret: bool = False
+    location: Optional[Location] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Change":
+        return cls(
+            d,
+            d["path"],
+            d.get("field"),
+            d.get("from"),
+            d.get("to"),
+            d.get("secret", False),
+            _location(d.get("location")),
+        )
+
+
+@dataclass(frozen=True)
+class Risk(_FromJson):
+    """A risk of an action (``risk/chart-major``…)."""
+
+    id: str = ""
+    message: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Risk":
+        return cls(d, d["id"], d["message"])
+
+
+@dataclass(frozen=True)
+class Action(_FromJson):
+    """What happens to one app: ``create``, ``change``, ``remove``, ``noop``, ``protected``,
+    ``move-namespace`` or ``replace-chart``, with the changes and risks."""
+
+    app: str = ""
+    release: str = ""
+    namespace: str = ""
+    decision: str = ""
+    priority: int = 0
+    reason: str = ""
+    changes: List[Change] = field(default_factory=list)
+    risks: List[Risk] = field(default_factory=list)
+    location: Optional[Location] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Action":
+        return cls(
+            d,
+            d["app"],
+            d["release"],
+            d["namespace"],
+            d["decision"],
+            d["priority"],
+            d["reason"],
+            [Change.from_dict(c) for c in d.get("changes", [])],
+            [Risk.from_dict(r) for r in d.get("risks", [])],
+            _location(d.get("location")),
+        )
+
+
+@dataclass(frozen=True)
+class PlanSummary(_FromJson):
+    """Counts of a plan by decision, and of risks."""
+
+    create: int = 0
+    change: int = 0
+    remove: int = 0
+    noop: int = 0
+    protected: int = 0
+    move_namespace: int = 0
+    replace_chart: int = 0
+    risks: int = 0
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "PlanSummary":
+        return cls(
+            d,
+            d["create"],
+            d["change"],
+            d["remove"],
+            d["noop"],
+            d["protected"],
+            d["moveNamespace"],
+            d["replaceChart"],
+            d["risks"],
+        )
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying the plan does anything."""
+        return (
+            self.create + self.change + self.remove + self.move_namespace + self.replace_chart
+        ) > 0
+
+
+@dataclass(frozen=True)
+class Plan(_FromJson):
+    """The actions, in the order Helmsman runs them, and their counts."""
+
+    actions: List[Action] = field(default_factory=list)
+    summary: PlanSummary = field(default_factory=lambda: PlanSummary({}))
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Plan":
+        return cls(
+            d,
+            [Action.from_dict(a) for a in d["actions"]],
+            PlanSummary.from_dict(d["summary"]),
+        )
+
+
+@dataclass(frozen=True)
+class NextPromotion(_FromJson):
+    """What promoting ``from_env`` into ``to_env`` would do now (``check``)."""
+
+    from_env: str = ""
+    to_env: str = ""
+    plan: Plan = field(default_factory=lambda: Plan({}))
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "NextPromotion":
+        return cls(d, d["from"], d["to"], Plan.from_dict(d["plan"]))
+
+
+@dataclass(frozen=True)
+class Report(_FromJson):
+    """Everything ``validate`` or ``check`` found."""
+
+    findings: List[Finding] = field(default_factory=list)
+    summary: Summary = field(default_factory=lambda: Summary({}))
+    promotions: List[NextPromotion] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Report":
+        return cls(
+            d,
+            [Finding.from_dict(f) for f in d["findings"]],
+            Summary.from_dict(d["summary"]),
+            [NextPromotion.from_dict(p) for p in d.get("promotions", [])],
+        )
+
+    @property
+    def ok(self) -> bool:
+        """No finding of severity error."""
+        return self.summary.errors == 0
+
+    def by_rule(self, rule: str) -> List[Finding]:
+        """The findings of one rule."""
+        return [f for f in self.findings if f.rule == rule]
+
+
+@dataclass(frozen=True)
+class PlanResult(_FromJson):
+    """A plan, and what loading its two sides found."""
+
+    plan: Plan = field(default_factory=lambda: Plan({}))
+    report: Report = field(default_factory=lambda: Report({}))
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "PlanResult":
+        return cls(d, Plan.from_dict(d["plan"]), Report.from_dict(d["report"]))
+
+
+@dataclass(frozen=True)
+class FileChange(_FromJson):
+    """One file a promotion changes: its text before and after."""
+
+    path: str = ""
+    before: str = ""
+    after: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "FileChange":
+        return cls(d, d["path"], d["before"], d["after"])
+
+
+@dataclass(frozen=True)
+class PromotedSpec(_FromJson):
+    """What writing a promotion changes (or changed), and what a person must still do."""
+
+    files: List[FileChange] = field(default_factory=list)
+    report: Report = field(default_factory=lambda: Report({}))
+    written: bool = False
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "PromotedSpec":
+        return cls(
+            d,
+            [FileChange.from_dict(f) for f in d["files"]],
+            Report.from_dict(d["report"]),
+            d["written"],
+        )
+
+
+@dataclass(frozen=True)
+class Rule(_FromJson):
+    """A rule of the catalogue."""
+
+    id: str = ""
+    severity: str = ""
+    summary: str = ""
+    help: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Rule":
+        return cls(d, d["id"], d["severity"], d["summary"], d["help"])
