@@ -3,7 +3,9 @@
 //! Generates the 5-environment benchmark platform (500 apps per environment, see
 //! `support/platform.rs`) and times, the same way in each language:
 //! - a no-op call (`version`): the best mean of 5 batches of 100,000 calls;
-//! - checking the platform: the median of 15 runs after 3 warm-ups.
+//! - checking the platform: the median of 15 runs after 3 warm-ups;
+//!
+//! Each side is measured 3 times, in turn (the machine drifts), and the median taken.
 //!
 //! Rust: `api::check` (typed, no JSON) is the baseline; `api::call("check")` adds the JSON.
 //! C: `bindings/c/bench/bench_bindings.c` against the release `libehdeploy.so`.
@@ -29,6 +31,14 @@ use ehdeploy::api::{self, CheckRequest};
 use support::TempRepo;
 
 const APPS: usize = 500;
+
+/// How many times each side is measured, in turn.
+const ROUNDS: usize = 3;
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
 
 fn request(dir: &Path) -> CheckRequest {
     CheckRequest {
@@ -56,15 +66,15 @@ fn check_ns(mut f: impl FnMut()) -> f64 {
     for _ in 0..3 {
         f();
     }
-    let mut runs: Vec<f64> = (0..15)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_nanos() as f64
-        })
-        .collect();
-    runs.sort_by(f64::total_cmp);
-    runs[7]
+    median(
+        (0..15)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_nanos() as f64
+            })
+            .collect(),
+    )
 }
 
 /// Run another language's side; its `noop_ns` and `check_ns`, or why not.
@@ -96,6 +106,10 @@ fn main() {
     )));
     platform::generate(&root.0, APPS);
     let dir = root.0.canonicalize().unwrap();
+    // To profile one side by hand: keep a copy of the platform where this variable says.
+    if let Some(keep) = std::env::var_os("EHDEPLOY_BENCH_KEEP") {
+        platform::generate(Path::new(&keep), APPS);
+    }
     let typed = request(&dir);
     let json = api::to_json(&typed);
     assert_eq!(api::check(&typed).unwrap().report.summary.errors, 0);
@@ -120,15 +134,6 @@ fn main() {
         return;
     }
 
-    let rust_noop = noop_ns(|| {
-        black_box(api::call("version", "{}").unwrap());
-    });
-    let rust_check = check_ns(|| {
-        black_box(api::check(&typed).unwrap());
-    });
-    let rust_json = check_ns(|| {
-        black_box(api::call("check", &json).unwrap());
-    });
     let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let c_bench = std::env::var("EHDEPLOY_BENCH_C").unwrap_or_else(|_| {
         repo.join("target/c-bench/bench_bindings")
@@ -141,13 +146,37 @@ fn main() {
             .to_string()
     });
     let py_script = repo.join("bindings/python/bench/bench_bindings.py");
-    let sides = [
-        ("C ABI", other(&[c_bench], &dir)),
-        (
-            "Python",
-            other(&[python, py_script.display().to_string()], &dir),
-        ),
+    let sides: [(&str, Vec<String>); 2] = [
+        ("C ABI", vec![c_bench]),
+        ("Python", vec![python, py_script.display().to_string()]),
     ];
+    // The machine drifts by a few percent over a minute: interleave the sides, ROUNDS times,
+    // and take each side's median round.
+    let mut rust_noop = Vec::new();
+    let mut rust_check = Vec::new();
+    let mut rust_json = Vec::new();
+    let mut measured: Vec<Result<Vec<(f64, f64)>, String>> = vec![Ok(Vec::new()); sides.len()];
+    for _ in 0..ROUNDS {
+        rust_noop.push(noop_ns(|| {
+            black_box(api::call("version", "{}").unwrap());
+        }));
+        rust_check.push(check_ns(|| {
+            black_box(api::check(&typed).unwrap());
+        }));
+        rust_json.push(check_ns(|| {
+            black_box(api::call("check", &json).unwrap());
+        }));
+        for ((_, cmd), m) in sides.iter().zip(&mut measured) {
+            if let Ok(rounds) = m {
+                match other(cmd, &dir) {
+                    Ok(figures) => rounds.push(figures),
+                    Err(why) => *m = Err(why),
+                }
+            }
+        }
+    }
+    let (rust_noop, rust_check, rust_json) =
+        (median(rust_noop), median(rust_check), median(rust_json));
 
     println!("\nbindings: {APPS} apps x 5 environments; no-op = `version`");
     println!(
@@ -168,8 +197,11 @@ fn main() {
         rust_json / 1e6,
         rust_json / rust_check
     );
-    for (name, side) in &sides {
-        match side {
+    for ((name, _), side) in sides.iter().zip(measured) {
+        match side.map(|rounds| {
+            let (noop, check): (Vec<f64>, Vec<f64>) = rounds.into_iter().unzip();
+            (median(noop), median(check))
+        }) {
             Ok((noop, check)) => println!(
                 "{:<22} {:>9.0} ns {:>11.1} ms {:>10.3}",
                 name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Dict, List, Optional
 
 JsonDict = Dict[str, Any]
@@ -226,7 +227,6 @@ class Report(_FromJson):
 
     findings: List[Finding] = field(default_factory=list)
     summary: Summary = field(default_factory=lambda: Summary({}))
-    promotions: List[NextPromotion] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: JsonDict) -> "Report":
@@ -234,8 +234,13 @@ class Report(_FromJson):
             d,
             [Finding.from_dict(f) for f in d["findings"]],
             Summary.from_dict(d["summary"]),
-            [NextPromotion.from_dict(p) for p in d.get("promotions", [])],
         )
+
+    @cached_property
+    def promotions(self) -> List[NextPromotion]:
+        """The plan of each next promotion (``check``). Built on first use: on a large
+        platform these plans hold an action for every app of every environment."""
+        return [NextPromotion.from_dict(p) for p in self.raw.get("promotions", [])]
 
     @property
     def ok(self) -> bool:
