@@ -24,7 +24,7 @@ mod support;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use ehdeploy::api::{self, CheckRequest};
@@ -97,13 +97,7 @@ fn other(cmd: &[String], dir: &Path) -> Result<(f64, f64), String> {
 }
 
 fn main() {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let root = TempRepo(std::env::temp_dir().join(format!(
-        "ehdeploy-bench-bindings-{}-{nanos}",
-        std::process::id()
-    )));
+    let root = TempRepo::new("bindings");
     platform::generate(&root.0, APPS);
     let dir = root.0.canonicalize().unwrap();
     // To profile one side by hand: keep a copy of the platform where this variable says.

@@ -31,7 +31,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use ehdeploy::api::{plan, PlanRequest};
@@ -346,13 +346,7 @@ fn check_plan(pair: &Pair, plan: &Plan) {
 }
 
 fn main() {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let root = TempRepo(std::env::temp_dir().join(format!(
-        "ehdeploy-bench-plan-{}-{nanos}",
-        std::process::id()
-    )));
+    let root = TempRepo::new("plan");
 
     let mut c = Criterion::default()
         .sample_size(10)

@@ -26,7 +26,7 @@ use support::TempRepo;
 use std::fs;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use ehdeploy::api::{check, CheckRequest};
@@ -55,13 +55,7 @@ fn request(dir: &Path) -> CheckRequest {
 }
 
 fn main() {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let root = TempRepo(std::env::temp_dir().join(format!(
-        "ehdeploy-bench-validate-{}-{nanos}",
-        std::process::id()
-    )));
+    let root = TempRepo::new("validate");
 
     let mut c = Criterion::default()
         .sample_size(10)

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Suppliers (namespaces) the apps are spread over.
 pub const SUPPLIERS: usize = 20;
@@ -33,6 +34,19 @@ pub fn digest(i: usize) -> String {
 
 /// Removes the generated repos when the run ends, even on a panic.
 pub struct TempRepo(pub PathBuf);
+
+impl TempRepo {
+    /// A fresh folder name under the temporary directory, for the benchmark `name`.
+    pub fn new(name: &str) -> TempRepo {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        TempRepo(std::env::temp_dir().join(format!(
+            "ehdeploy-bench-{name}-{}-{nanos}",
+            std::process::id()
+        )))
+    }
+}
 
 impl Drop for TempRepo {
     fn drop(&mut self) {
