@@ -61,6 +61,10 @@ typedef enum {
    * A string argument is not UTF-8 (`invalid-argument`).
    */
   EHD_INVALID_UTF8 = 7,
+  /**
+   * A release's audit log does not verify; nothing was recorded (`audit-log`).
+   */
+  EHD_AUDIT_LOG = 8,
 } ehd_status;
 
 #ifdef __cplusplus

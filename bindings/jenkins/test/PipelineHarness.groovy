@@ -17,6 +17,10 @@ class PipelineHarness {
     final List<String> echoed = []
     final List<String> errors = []
     final List<String> commands = []
+    /** The build's environment, bound as `env`. */
+    final Map<String, String> env = [:]
+    /** The user who started the build (`currentBuild.getBuildCauses`), or null: no `currentBuild` bound. */
+    String buildUser = null
 
     PipelineHarness(File libraryRoot, File workspace, File cli) {
         this.libraryRoot = libraryRoot
@@ -50,6 +54,10 @@ class PipelineHarness {
             error          : this.&error,
         ]
         steps.each { stepName, step -> binding.setVariable(stepName, step) }
+        binding.setVariable('env', env)
+        if (buildUser != null) {
+            binding.setVariable('currentBuild', new FakeBuild(buildUser))
+        }
         GroovyShell shell = new GroovyShell(getClass().classLoader, binding)
         return shell.parse(new File(libraryRoot, "vars/${name}.groovy"))
     }
@@ -118,5 +126,22 @@ class PipelineHarness {
     private File file(path) {
         File f = new File(path.toString())
         return f.absolute ? f : new File(workspace, path.toString())
+    }
+}
+
+/** `currentBuild` as far as the steps use it: the causes of a build a user started. */
+class FakeBuild {
+    final String userId
+
+    FakeBuild(String userId) {
+        this.userId = userId
+    }
+
+    /** Like RunWrapper.getBuildCauses(String): the causes of that class, as maps. */
+    List getBuildCauses(String className) {
+        if (className != 'hudson.model.Cause$UserIdCause') {
+            return []
+        }
+        return [[_class: className, shortDescription: "Started by user ${userId}".toString(), userId: userId, userName: userId]]
     }
 }

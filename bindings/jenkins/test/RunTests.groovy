@@ -334,6 +334,191 @@ test('a missing CLI fails the build with its exit status') {
     assert result.message == 'ehdeploy check failed: `no-such-ehdeploy call` exited with status 127 and no answer'
 }
 
+// ---- ehdeployRelease: a candidate through examples/platform's pipeline ---------------------
+// Each way has its own copy of the platform (the log, promotions/<candidate>.jsonl, is written
+// there); the same events at the same times give the same answers, bar the log's path.
+
+Map releaseCopies = [cli: new File(scratch, 'release-cli'), native: new File(scratch, 'release-native')]
+releaseCopies.each { String way, File copy ->
+    copyTree(new File(root, 'examples/platform'), copy)
+    new File(copy, 'promotions').deleteDir()   // the example's own logs: start afresh
+}
+String candidate = '2026.11.30-1'
+Map supplier = [name: 'alice', roles: ['supplier-release-manager']]
+Map testPromoter = [name: 'bob', roles: ['test-promoter']]
+/** ehdeployRelease on each way's copy: [cli: result, native: result] (the harness keeps the native run's echoes). */
+def releaseBoth = { Map config ->
+    Map results = [:]
+    releaseCopies.each { String way, File copy ->
+        results[way] = step('ehdeployRelease', [platform: copy.path, candidate: candidate, processEnv: false,
+                                               native: way == 'native'] + config)
+    }
+    results
+}
+/** Both results are plain Maps, equal but for the log's path. */
+def sameBothWays = { Map results ->
+    results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+    assert plain(results.cli) && plain(results.native)
+    assert results.cli.findAll { it.key != 'log' } == results.native.findAll { it.key != 'log' }
+}
+def inttestArtifacts = {
+    ehd.call('release_artifacts', [platform: releaseCopies.cli.path, environment: 'inttest', processEnv: false]).artifacts
+}
+def logFile = { String way -> new File(releaseCopies[way] as File, "promotions/${candidate}.jsonl") }
+String releaseHead = null
+
+test('ehdeployRelease artifacts: what inttest\'s spec carries, both ways') {
+    Map results = releaseBoth(action: 'artifacts', environment: 'inttest')
+    sameBothWays(results)
+    assert results.cli == [artifacts: inttestArtifacts()]
+    assert results.cli.artifacts.size() == 8
+    assert jenkins.echoed[0] == 'ehdeploy release: 8 app(s) in inttest'
+    assert jenkins.echoed.contains('  referrals ehealth/ehealth-service 2.4.0 registry.ehealth.example/carebridge/referrals')
+}
+
+test('ehdeployRelease event: candidate-created, with the first environment\'s artifacts, both ways') {
+    Map results = releaseBoth(action: 'event', actor: supplier, at: '2026-11-24T09:00:00Z',
+                              event: [type: 'candidate-created', revision: 'abc123'])
+    sameBothWays(results)
+    assert results.cli.decision == [outcome: 'accepted']
+    assert results.cli.entry.event == [type: 'candidate-created', candidate: candidate, revision: 'abc123',
+                                       artifacts: inttestArtifacts()]
+    assert results.cli.log == logFile('cli').path
+    assert results.native.log == logFile('native').path
+    assert jenkins.echoed == ['ehdeploy release: candidate-created accepted']
+}
+
+test('ehdeployRelease event: deployed to inttest by the build\'s user, artifacts filled, both ways') {
+    jenkins.buildUser = 'carol'
+    Map results
+    try {
+        results = releaseBoth(action: 'event', actor: [roles: ['supplier-release-manager']], at: '2026-11-24T09:30:00Z',
+                              event: [type: 'deployed', environment: 'inttest'])
+    } finally {
+        jenkins.buildUser = null
+    }
+    sameBothWays(results)
+    assert results.cli.decision.outcome == 'accepted'
+    assert results.cli.entry.actor == [name: 'carol', roles: ['supplier-release-manager']]
+    assert results.cli.entry.event.artifacts == inttestArtifacts()
+    assert results.cli.status.environments[0].place == 'deployed'
+}
+
+test('ehdeployRelease event: evidence with a GString note, the actor a name, both ways') {
+    int run = 42
+    Map results = releaseBoth(action: 'event', actor: 'dave', at: '2026-11-24T10:00:00Z',
+                              event: [type: 'evidence', environment: 'inttest', kind: 'signatures-verified', ok: true,
+                                      note: "verification run ${run}"])
+    sameBothWays(results)
+    assert results.cli.decision.outcome == 'accepted'
+    assert results.cli.entry.actor == [name: 'dave', roles: []]
+    assert results.cli.entry.event.note == 'verification run 42'
+}
+
+test('ehdeployRelease event: a promotion into exttest without the evidence fails the build, both ways') {
+    Map results = releaseBoth(action: 'event', actor: testPromoter, at: '2026-11-24T11:00:00Z',
+                              event: [type: 'promoted', to: 'exttest'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith('ehdeploy release: promoted refused: '): way
+        assert result.message.contains('[gate/missing-evidence] missing deployed-healthy in inttest'): way
+    }
+    assert results.cli.message == results.native.message
+    assert jenkins.echoed[0] == 'ehdeploy release: promoted refused'
+    assert jenkins.echoed.contains('  [gate/missing-evidence] missing qa-approved in inttest')
+}
+
+test('ehdeployRelease event: failOnRefusal false returns the refusal, both ways') {
+    Map results = releaseBoth(action: 'event', actor: testPromoter, at: '2026-11-24T11:30:00Z', failOnRefusal: false,
+                              event: [type: 'promoted', to: 'exttest'])
+    sameBothWays(results)
+    assert results.cli.decision.outcome == 'refused'
+    assert 'gate/missing-evidence' in results.cli.decision.reasons*.code
+    assert !('gate/role' in results.cli.decision.reasons*.code)
+    assert results.cli.entry.seq == 4   // a refusal is recorded too
+    assert jenkins.errors.isEmpty()
+}
+
+test('ehdeployRelease status: the promotion into exttest is blocked, both ways') {
+    Map results = releaseBoth(action: 'status', at: '2026-11-24T12:00:00Z')
+    sameBothWays(results)
+    assert results.cli.entries == 5
+    Map promote = results.cli.status.next.find { it.action == 'promote' }
+    assert promote.environment == 'exttest'
+    assert promote.allowed == false
+    assert 'gate/missing-evidence' in promote.reasons*.code
+    assert jenkins.echoed[0] == "ehdeploy release ${candidate} (revision abc123): inttest deployed, exttest not-reached, " +
+                                'preprod not-reached, prod not-reached'
+    assert jenkins.echoed.contains('  allowed record-evidence inttest: record deployed-healthy in inttest')
+    assert jenkins.echoed.contains("  blocked promote exttest: promote ${candidate} into exttest (roles: test-promoter)".toString())
+    assert jenkins.echoed.contains('      [gate/missing-evidence] missing tests-passed in inttest')
+    releaseHead = results.cli.head
+}
+
+test('ehdeployRelease verify-log: the log verifies, 5 entries, the status\'s head, both ways') {
+    Map results = releaseBoth(action: 'verify-log', head: releaseHead)
+    sameBothWays(results)
+    assert results.cli.ok == true
+    assert results.cli.entries == 5
+    assert results.cli.head == releaseHead
+    assert jenkins.echoed == ["ehdeploy release: audit log ${logFile('native').path} verifies: 5 entries, head ${releaseHead}".toString()]
+    assert logFile('cli').readLines().size() == 5
+}
+
+test('ehdeployRelease verify-log: another head fails the build') {
+    def result = step('ehdeployRelease', [action: 'verify-log', platform: releaseCopies.cli.path, candidate: candidate,
+                                          head: '0' * 64])
+    assert result instanceof PipelineError
+    assert result.message.startsWith("ehdeploy release: audit log ${logFile('cli').path} does not verify at line 6: ")
+}
+
+test('ehdeployRelease verify-log: a tampered log fails the build naming the line, both ways') {
+    releaseCopies.keySet().each { String way ->
+        File log = logFile(way)
+        byte[] bytes = log.bytes
+        int at = new String(bytes, 'UTF-8').indexOf('"name":"carol"') + 9   // line 2's actor
+        bytes[at] = (byte) (bytes[at] ^ 1)
+        log.bytes = bytes
+    }
+    Map results = releaseBoth(action: 'verify-log')
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith("ehdeploy release: audit log ${logFile(way).path} does not verify at line 2: ")
+    }
+    results = releaseBoth(action: 'verify-log', failOnError: false)
+    sameBothWays(results)
+    assert results.cli.ok == false
+    assert results.cli.entries == 1
+    assert results.cli.problem.line == 2
+    // Nothing more is recorded in a log that does not verify: an error answer.
+    results = releaseBoth(action: 'event', actor: supplier, at: '2026-11-24T13:00:00Z',
+                          event: [type: 'evidence', environment: 'inttest', kind: 'tests-passed', ok: true])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith('ehdeploy release_event failed [audit-log]: the audit log does not verify'): way
+    }
+}
+
+test('ehdeployRelease: an event needs an actor when no user started the build') {
+    def result = step('ehdeployRelease', [action: 'event', platform: releaseCopies.cli.path, candidate: 'other',
+                                          event: [type: 'promotion-requested', to: 'exttest']])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRelease: `actor` is required')
+    assert !logFile('cli').parentFile.list().contains('other.jsonl')
+}
+
+test('ehdeployRelease: an unknown action, a missing event or candidate fail the build') {
+    def result = step('ehdeployRelease', [action: 'promote', platform: releaseCopies.cli.path, candidate: candidate])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRelease: `action` must be one of status, event, verify-log, artifacts')
+    result = step('ehdeployRelease', [action: 'event', platform: releaseCopies.cli.path, candidate: candidate, actor: supplier])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRelease: `event` (a Map with its `type`) is required')
+    result = step('ehdeployRelease', [action: 'status', platform: releaseCopies.cli.path])
+    assert result instanceof PipelineError
+    assert result.message == 'ehdeployRelease: `candidate` is required'
+}
+
 test('the CLI path leaves no scratch files behind') {
     assert !new File(tmp).list()
 }

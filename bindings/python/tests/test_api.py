@@ -16,7 +16,7 @@ from conftest import ROOT, SHARED
 
 
 def test_check_the_example_platform() -> None:
-    report = ehdeploy.check("examples/platform", process_env=False)
+    report = ehdeploy.check("examples/platform", process_env=False, at="2026-11-25T10:00:00Z")
     assert report.ok
     assert (report.summary.errors, report.summary.warnings) == (0, 3)
     assert [(f.rule, str(f.location), f.environment) for f in report.findings] == [
@@ -29,6 +29,7 @@ def test_check_the_example_platform() -> None:
         ("exttest", "preprod"),
         ("preprod", "prod"),
     ]
+    assert [r.candidate for r in report.releases] == ["2026.11.24-1"]
     # Plain data, exactly the JSON of the core.
     recorded = json.loads((ROOT / "tests/parity/answers/check-example.json").read_text())
     assert report.to_dict() == recorded
@@ -126,7 +127,7 @@ def test_promote_spec_writes_only_with_write(tmp_path: pathlib.Path) -> None:
 
 def test_rules_schema_version() -> None:
     rules = ehdeploy.rules()
-    assert rules[0].id == "syntax/yaml" and len(rules) == 50
+    assert rules[0].id == "syntax/yaml" and len(rules) == 51
     assert ehdeploy.schema("dsf")["$id"].endswith("/dsf.schema.json")
     assert ehdeploy.version() == ehdeploy.__version__
     assert "promotion_plan" in ehdeploy.operations()

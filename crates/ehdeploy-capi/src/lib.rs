@@ -42,6 +42,8 @@ pub enum ehd_status {
     EHD_NULL_ARGUMENT = 6,
     /// A string argument is not UTF-8 (`invalid-argument`).
     EHD_INVALID_UTF8 = 7,
+    /// A release's audit log does not verify; nothing was recorded (`audit-log`).
+    EHD_AUDIT_LOG = 8,
 }
 
 impl ehd_status {
@@ -53,6 +55,7 @@ impl ehd_status {
             ErrorCode::Usage => ehd_status::EHD_USAGE,
             ErrorCode::Panic => ehd_status::EHD_PANIC,
             ErrorCode::InvalidArgument => ehd_status::EHD_INVALID_UTF8,
+            ErrorCode::AuditLog => ehd_status::EHD_AUDIT_LOG,
         }
     }
 }
@@ -211,6 +214,7 @@ pub extern "C" fn ehd_status_name(status: i32) -> *const c_char {
         5 => c"EHD_PANIC",
         6 => c"EHD_NULL_ARGUMENT",
         7 => c"EHD_INVALID_UTF8",
+        8 => c"EHD_AUDIT_LOG",
         _ => c"EHD_UNKNOWN_STATUS",
     };
     name.as_ptr()

@@ -1,5 +1,7 @@
 //! The `ehdeploy` command line: a thin adapter over `ehdeploy::api`.
 
+mod release;
+
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -49,6 +51,9 @@ enum Command {
         vars: VarArgs,
         #[command(flatten)]
         output: Output,
+        /// Judge the releases' next steps at this time (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Plan what changing the desired state does, app by app, offline.
     Plan {
@@ -117,6 +122,12 @@ enum Command {
     },
     /// List the rules with their default severity and summary.
     Rules,
+    /// Release candidates: create, record, request, approve, promote, hotfix, status and the
+    /// audit log (promotions/<candidate>.jsonl). Exit 1 when an event is refused.
+    Release {
+        #[command(subcommand)]
+        command: release::Release,
+    },
     /// Call an operation of the API with a JSON request and print its JSON answer (what the
     /// Python, C and Jenkins bindings get). Exit 0 with an answer, 2 with an error (its JSON).
     Call {
@@ -245,12 +256,18 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             };
             Ok(emit(&api::validate(&request)?, &output))
         }
-        Command::Check { dir, vars, output } => {
+        Command::Check {
+            dir,
+            vars,
+            output,
+            at,
+        } => {
             let request = api::CheckRequest {
                 platform_dir: dir,
                 vars: vars.map(),
                 process_env: vars.process_env(),
                 max_file_bytes: output.max_file_size,
+                at,
             };
             Ok(emit(&api::check(&request)?, &output))
         }
@@ -405,6 +422,16 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             print_out(&format!("{}\n", api::to_json(&schema)));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Release { command } => match release::run(command) {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                eprintln!("{e}");
+                if let Some(help) = &e.help {
+                    eprintln!("  help: {help}");
+                }
+                Ok(ExitCode::from(2))
+            }
+        },
         Command::Call { operation, request } => {
             let request = match request.as_str() {
                 "-" => {
@@ -466,6 +493,13 @@ fn emit(checked: &Checked, output: &Output) -> ExitCode {
                 text.push_str(&format!("\n{head}: no changes\n"));
             }
         }
+        for release in &checked.report.releases {
+            text.push_str(&format!(
+                "\nrelease ({}, {} entries):\n",
+                release.log, release.entries
+            ));
+            text.push_str(&release.status.human());
+        }
     }
     print_out(&text);
     let level = match output.fail_on {
@@ -489,7 +523,7 @@ fn use_color(arg: ColorArg) -> bool {
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn print_out(text: &str) {
+pub(crate) fn print_out(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();

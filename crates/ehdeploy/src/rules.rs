@@ -199,6 +199,9 @@ rules! {
     /// A promotion meets something a person must do.
     PROMOTION_MANUAL = "promotion/manual", Warning, "a promotion needs no manual step",
         "The promotion cannot do this by itself: do what the message says in the target environment's files (a new app gets that environment's own DNS, replicas, memory and secret references), then plan the promotion again.";
+    /// A release's audit log does not verify.
+    PROMOTION_AUDIT_LOG = "promotion/audit-log", Error, "every release's audit log verifies",
+        "The log was edited, cut or reordered: restore it from version control (the platform repo's history), then run `ehdeploy release verify-log`. Never edit a log by hand: record a new event instead.";
     /// Image not from an official registry.
     IMAGE_OFFICIAL_REGISTRY = "image/official-registry", Error, "images come from the platform's official registries",
         "Publish the image to the platform's registry (signed) and reference it from there.";

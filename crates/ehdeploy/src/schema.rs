@@ -25,16 +25,19 @@ pub enum Document {
     Report,
     /// The JSON plan.
     Plan,
+    /// One entry (line) of a release candidate's audit log.
+    AuditEntry,
 }
 
 impl Document {
     /// Every document, in the order of `schemas/`.
-    pub const ALL: [Document; 5] = [
+    pub const ALL: [Document; 6] = [
         Document::Dsf,
         Document::SpecFile,
         Document::Platform,
         Document::Report,
         Document::Plan,
+        Document::AuditEntry,
     ];
 
     /// The short name used by `ehdeploy schema NAME` and the file name in `schemas/`.
@@ -45,6 +48,7 @@ impl Document {
             Document::Platform => "platform",
             Document::Report => "report",
             Document::Plan => "plan",
+            Document::AuditEntry => "audit-entry",
         }
     }
 
@@ -55,7 +59,7 @@ impl Document {
 
     /// The JSON Schema (draft 2020-12), strict: objects allow only the keys they declare.
     pub fn schema(self) -> &'static Value {
-        static CACHE: [OnceLock<Value>; 5] = [const { OnceLock::new() }; 5];
+        static CACHE: [OnceLock<Value>; 6] = [const { OnceLock::new() }; 6];
         CACHE[self as usize].get_or_init(|| self.generate())
     }
 
@@ -67,11 +71,12 @@ impl Document {
             Document::Platform => schema_for::<crate::platform::PlatformFile>(name),
             Document::Report => schema_for::<crate::report::Report>(name),
             Document::Plan => schema_for::<crate::plan::Plan>(name),
+            Document::AuditEntry => schema_for::<crate::promotion::LogEntry>(name),
         }
     }
 
     fn validator(self) -> Option<&'static jsonschema::Validator> {
-        static CACHE: [OnceLock<Option<jsonschema::Validator>>; 5] = [const { OnceLock::new() }; 5];
+        static CACHE: [OnceLock<Option<jsonschema::Validator>>; 6] = [const { OnceLock::new() }; 6];
         CACHE[self as usize]
             .get_or_init(|| jsonschema::validator_for(self.schema()).ok())
             .as_ref()

@@ -19,7 +19,7 @@ fn fixture(name: &str) -> Vec<u8> {
 fn parse_both(bytes: &[u8]) {
     for name in ["x.yaml", "x.toml"] {
         let mut sources = SourceMap::new();
-        let vars = |n: &str| (n.len() % 2 == 0).then(|| "v$".to_string());
+        let vars = |n: &str| n.len().is_multiple_of(2).then(|| "v$".to_string());
         let parsed = parse_bytes(
             &mut sources,
             Path::new(name),

@@ -248,6 +248,7 @@ impl Case {
                 vars: self.vars.clone(),
                 process_env: false,
                 max_file_bytes: self.max_file_bytes,
+                at: Some("2026-11-24T12:00:00Z".into()),
             })
             .expect("check runs")
         } else {
@@ -535,6 +536,85 @@ fn spec_file_missing() {
         )
         .whole_repo(),
         &["spec/file-missing error platform.yaml:11:11 /environments/1/dsf/0"],
+    );
+}
+
+/// A release log of three entries (created, deployed in `test`, a refused promotion), as
+/// `ehdeploy release` writes it.
+fn release_log() -> String {
+    use ehdeploy::promotion::{entry_line, Actor, Decision, Event, Reason, ReasonCode, GENESIS};
+    let alice = Actor {
+        name: "alice".into(),
+        roles: vec![],
+    };
+    let at = |h: u32| format!("2026-11-24T{h:02}:00:00Z").parse().unwrap();
+    let events = [
+        (
+            Event::CandidateCreated {
+                candidate: "rc-1".into(),
+                revision: "abc".into(),
+                artifacts: Default::default(),
+            },
+            Decision::Accepted,
+        ),
+        (
+            Event::Deployed {
+                environment: "test".into(),
+                artifacts: Default::default(),
+            },
+            Decision::Accepted,
+        ),
+        (
+            Event::Promoted {
+                to: "prod".into(),
+                artifacts: Default::default(),
+            },
+            Decision::Refused {
+                reasons: vec![Reason::new(ReasonCode::NotRequested, Some("prod"), "no")],
+            },
+        ),
+    ];
+    let mut prev = GENESIS.to_string();
+    let mut text = String::new();
+    for (seq, (event, decision)) in events.iter().enumerate() {
+        let (line, hash) = entry_line(
+            seq as u64,
+            at(9 + seq as u32),
+            &alice,
+            event,
+            decision,
+            &prev,
+        );
+        text.push_str(&line);
+        text.push('\n');
+        prev = hash;
+    }
+    text
+}
+
+#[test]
+fn promotion_audit_log() {
+    let log = release_log();
+    assert_clean(&case().file("promotions/rc-1.jsonl", &log).whole_repo());
+    // The deployment's environment edited: the entry no longer matches its hash.
+    let edited = log.replacen("\"environment\":\"test\"", "\"environment\":\"prod\"", 1);
+    assert_findings(
+        &case().file("promotions/rc-1.jsonl", &edited).whole_repo(),
+        &["promotion/audit-log error promotions/rc-1.jsonl:2:1"],
+    );
+    // Cut in the middle of the last line.
+    assert_findings(
+        &case()
+            .file("promotions/rc-1.jsonl", &log[..log.len() - 20])
+            .whole_repo(),
+        &["promotion/audit-log error promotions/rc-1.jsonl:3:1"],
+    );
+    // Two entries swapped.
+    let lines: Vec<&str> = log.lines().collect();
+    let swapped = format!("{}\n{}\n{}\n", lines[0], lines[2], lines[1]);
+    assert_findings(
+        &case().file("promotions/rc-1.jsonl", &swapped).whole_repo(),
+        &["promotion/audit-log error promotions/rc-1.jsonl:2:1"],
     );
 }
 
@@ -1159,6 +1239,7 @@ fn set_values_point_at_the_dsf_and_file_values_at_their_file() {
 const COVERED: &[&str] = &[
     // In tests/plan.rs (a promotion's findings).
     "promotion/manual",
+    "promotion/audit-log",
     "syntax/yaml",
     "syntax/toml",
     "syntax/encoding",

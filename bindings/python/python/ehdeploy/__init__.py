@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _native
 from ._errors import (
+    AuditLogError,
     Error,
     InvalidArgumentError,
     InvalidRequestError,
@@ -32,6 +33,15 @@ from ._errors import (
 )
 from ._model import (
     Action,
+    Artifact,
+    Decision,
+    EnvStatus,
+    LogProblem,
+    LogVerification,
+    NextStep,
+    Reason,
+    ReleaseEventResult,
+    ReleaseStatus,
     Change,
     FileChange,
     Finding,
@@ -51,6 +61,20 @@ __version__: str = _native.__version__
 
 __all__ = [
     "Action",
+    "Artifact",
+    "AuditLogError",
+    "Decision",
+    "EnvStatus",
+    "LogProblem",
+    "LogVerification",
+    "NextStep",
+    "Reason",
+    "ReleaseEventResult",
+    "ReleaseStatus",
+    "release_artifacts",
+    "release_event",
+    "release_status",
+    "verify_log",
     "Change",
     "Error",
     "FileChange",
@@ -168,10 +192,14 @@ def check(
     vars: Optional[Mapping[str, str]] = None,
     process_env: bool = True,
     max_file_bytes: Optional[int] = None,
+    at: Optional[str] = None,
 ) -> Report:
-    """Check a whole platform repo: every environment of its ``platform.yaml``, and the plan
-    of each next promotion (``Report.promotions``)."""
+    """Check a whole platform repo: every environment of its ``platform.yaml``, the plan of
+    each next promotion (``Report.promotions``) and each release candidate's status at ``at``
+    (RFC 3339; default now) (``Report.releases``)."""
     request: Dict[str, Any] = {"platformDir": _path(platform_dir)}
+    if at is not None:
+        request["at"] = at
     return Report.from_dict(call("check", _common(request, vars, process_env, max_file_bytes)))
 
 
@@ -240,6 +268,61 @@ def promote_spec(
     what would change."""
     promotion = _promotion(platform, from_env, to_env, apps, vars, process_env, max_file_bytes)
     return PromotedSpec.from_dict(call("promote_spec", {"promotion": promotion, "write": write}))
+
+
+def release_event(
+    platform: PathArg,
+    candidate: str,
+    actor: Mapping[str, Any],
+    event: Mapping[str, Any],
+    *,
+    at: Optional[str] = None,
+) -> ReleaseEventResult:
+    """Decide a release event (``{"type": "promoted", "to": "prod", ...}``, see
+    ``schemas/api/release_event.request.schema.json``) done by ``actor``
+    (``{"name": ..., "roles": [...]}``) against the platform's pipeline, and append it to the
+    candidate's audit log. A refusal is an answer: ``result.decision.accepted`` is False and
+    ``result.decision.reasons`` says why."""
+    request: Dict[str, Any] = {
+        "platform": _path(platform),
+        "candidate": candidate,
+        "actor": dict(actor),
+        "event": dict(event),
+    }
+    if at is not None:
+        request["at"] = at
+    return ReleaseEventResult.from_dict(call("release_event", request))
+
+
+def release_status(platform: PathArg, candidate: str, *, at: Optional[str] = None) -> ReleaseStatus:
+    """Where a release candidate is in each environment, and what may happen next."""
+    request: Dict[str, Any] = {"platform": _path(platform), "candidate": candidate}
+    if at is not None:
+        request["at"] = at
+    return ReleaseStatus.from_dict(call("release_status", request))
+
+
+def verify_log(platform: PathArg, candidate: str, *, head: Optional[str] = None) -> LogVerification:
+    """Verify a release candidate's audit log; ``head`` (kept elsewhere) catches a cut end."""
+    request: Dict[str, Any] = {"platform": _path(platform), "candidate": candidate}
+    if head is not None:
+        request["head"] = head
+    return LogVerification.from_dict(call("verify_log", request))
+
+
+def release_artifacts(
+    platform: PathArg,
+    env: Optional[str] = None,
+    *,
+    vars: Optional[Mapping[str, str]] = None,
+    process_env: bool = True,
+) -> Dict[str, Artifact]:
+    """What an environment's spec carries (default: the first environment's), by app."""
+    request: Dict[str, Any] = {"platform": _path(platform)}
+    if env is not None:
+        request["environment"] = env
+    answer = call("release_artifacts", _common(request, vars, process_env, None))
+    return {app: Artifact.from_dict(a) for app, a in answer["artifacts"].items()}
 
 
 def rules() -> List[Rule]:

@@ -69,6 +69,10 @@ class InvalidArgumentError(Error, TypeError):
     """``invalid-argument``: an argument the binding cannot pass on."""
 
 
+class AuditLogError(Error):
+    """``audit-log``: a release's audit log does not verify; nothing was recorded."""
+
+
 _BY_CODE: Dict[str, Type[Error]] = {
     "invalid-request": InvalidRequestError,
     "unknown-operation": UnknownOperationError,
@@ -76,6 +80,7 @@ _BY_CODE: Dict[str, Type[Error]] = {
     "usage": UsageError,
     "panic": PanicError,
     "invalid-argument": InvalidArgumentError,
+    "audit-log": AuditLogError,
 }
 
 

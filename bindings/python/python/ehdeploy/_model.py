@@ -237,6 +237,11 @@ class Report(_FromJson):
         )
 
     @cached_property
+    def releases(self) -> List["ReleaseStatus"]:
+        """Each release candidate of the platform repo and its next steps (``check``)."""
+        return [ReleaseStatus.from_dict(r) for r in self.raw.get("releases", [])]
+
+    @cached_property
     def promotions(self) -> List[NextPromotion]:
         """The plan of each next promotion (``check``). Built on first use: on a large
         platform these plans hold an action for every app of every environment."""
@@ -307,3 +312,172 @@ class Rule(_FromJson):
     @classmethod
     def from_dict(cls, d: JsonDict) -> "Rule":
         return cls(d, d["id"], d["severity"], d["summary"], d["help"])
+
+
+@dataclass(frozen=True)
+class Reason(_FromJson):
+    """An unmet gate of a refused release event: a stable code (``gate/soak``…)."""
+
+    code: str = ""
+    message: str = ""
+    environment: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Reason":
+        return cls(d, d["code"], d["message"], d.get("environment"))
+
+
+@dataclass(frozen=True)
+class Decision(_FromJson):
+    """``accepted``, or ``refused`` with every reason."""
+
+    outcome: str = ""
+    reasons: List[Reason] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Decision":
+        return cls(d, d["outcome"], [Reason.from_dict(r) for r in d.get("reasons", [])])
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the event was applied."""
+        return self.outcome == "accepted"
+
+
+@dataclass(frozen=True)
+class NextStep(_FromJson):
+    """A step that could come next in a release, allowed now or not (with the reasons)."""
+
+    action: str = ""
+    environment: Optional[str] = None
+    message: str = ""
+    allowed: bool = False
+    reasons: List[Reason] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "NextStep":
+        return cls(
+            d,
+            d["action"],
+            d.get("environment"),
+            d["message"],
+            d["allowed"],
+            [Reason.from_dict(r) for r in d.get("reasons", [])],
+        )
+
+
+@dataclass(frozen=True)
+class EnvStatus(_FromJson):
+    """A candidate in one environment: where it is (``not-reached``, ``skipped``,
+    ``promoted``, ``deployed``, ``rolled-back``) and the evidence it needs to leave."""
+
+    environment: str = ""
+    place: str = ""
+    deployed_at: Optional[str] = None
+    evidence: Dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "EnvStatus":
+        return cls(
+            d,
+            d["environment"],
+            d["place"],
+            d.get("deployedAt"),
+            {e["kind"]: e["state"] for e in d["evidence"]},
+        )
+
+
+@dataclass(frozen=True)
+class ReleaseStatus(_FromJson):
+    """A release candidate's status: every environment, and the next steps."""
+
+    candidate: Optional[str] = None
+    revision: Optional[str] = None
+    environments: List[EnvStatus] = field(default_factory=list)
+    next: List[NextStep] = field(default_factory=list)
+    entries: int = 0
+    head: str = ""
+    log: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "ReleaseStatus":
+        s = d["status"]
+        return cls(
+            d,
+            s.get("candidate"),
+            s.get("revision"),
+            [EnvStatus.from_dict(e) for e in s["environments"]],
+            [NextStep.from_dict(n) for n in s["next"]],
+            d.get("entries", 0),
+            d.get("head", ""),
+            d.get("log", ""),
+        )
+
+
+@dataclass(frozen=True)
+class ReleaseEventResult(_FromJson):
+    """What recording a release event did: the decision, and the status after it."""
+
+    decision: Decision = field(default_factory=lambda: Decision({}))
+    status: ReleaseStatus = field(default_factory=lambda: ReleaseStatus({}))
+    log: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "ReleaseEventResult":
+        return cls(
+            d,
+            Decision.from_dict(d["decision"]),
+            ReleaseStatus.from_dict({"status": d["status"], "log": d["log"]}),
+            d["log"],
+        )
+
+
+@dataclass(frozen=True)
+class LogProblem(_FromJson):
+    """The first bad entry of an audit log."""
+
+    entry: int = 0
+    line: int = 0
+    code: str = ""
+    message: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "LogProblem":
+        return cls(d, d["entry"], d["line"], d["code"], d["message"])
+
+
+@dataclass(frozen=True)
+class LogVerification(_FromJson):
+    """Whether an audit log verifies; its head hash; its first bad entry."""
+
+    ok: bool = False
+    entries: int = 0
+    head: str = ""
+    problem: Optional[LogProblem] = None
+    log: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "LogVerification":
+        problem = d.get("problem")
+        return cls(
+            d,
+            d["ok"],
+            d["entries"],
+            d["head"],
+            None if problem is None else LogProblem.from_dict(problem),
+            d["log"],
+        )
+
+
+@dataclass(frozen=True)
+class Artifact(_FromJson):
+    """What a candidate carries for one app."""
+
+    chart: str = ""
+    version: str = ""
+    image: Optional[str] = None
+    digest: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Artifact":
+        return cls(d, d["chart"], d["version"], d.get("image"), d.get("digest"))

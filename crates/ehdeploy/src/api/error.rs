@@ -24,6 +24,8 @@ pub enum ErrorCode {
     /// A binding was given an argument it cannot pass on: a NULL pointer, or text that is not
     /// UTF-8 (the C ABI's callers only).
     InvalidArgument,
+    /// A release's audit log does not verify (edited, cut, reordered): nothing was recorded.
+    AuditLog,
 }
 
 impl ErrorCode {
@@ -36,6 +38,7 @@ impl ErrorCode {
             ErrorCode::Usage => "usage",
             ErrorCode::Panic => "panic",
             ErrorCode::InvalidArgument => "invalid-argument",
+            ErrorCode::AuditLog => "audit-log",
         }
     }
 }

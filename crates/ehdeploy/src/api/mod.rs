@@ -18,6 +18,7 @@ mod error;
 mod operation;
 pub mod ops;
 mod plan;
+mod release;
 mod validate;
 
 pub use error::{ApiError, ErrorCode, ErrorResponse};
@@ -26,5 +27,10 @@ pub use ops::{schema_named, schema_names, PlanResponse};
 pub use plan::{
     plan, promote_spec, promotion_plan, FileChange, PlanRequest, Planned, PromoteSpecRequest,
     PromotedSpec, PromotionRequest,
+};
+pub use release::{
+    release_artifacts, release_event, release_status, verify_log, ArtifactsRequest,
+    ArtifactsResponse, ReleaseEventRequest, ReleaseEventResponse, ReleaseStatusRequest,
+    ReleaseStatusResponse, VerifyLogRequest, VerifyLogResponse,
 };
 pub use validate::{check, validate, CheckRequest, Checked, ValidateRequest};

@@ -86,6 +86,10 @@ operations![
     ops::Plan,
     ops::PromotionPlan,
     ops::PromoteSpec,
+    ops::ReleaseEvent,
+    ops::ReleaseStatus,
+    ops::VerifyLog,
+    ops::ReleaseArtifacts,
     #[cfg(feature = "fault-injection")]
     ops::Panic,
 ];

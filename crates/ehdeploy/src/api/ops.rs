@@ -212,6 +212,62 @@ impl Operation for PromoteSpec {
     }
 }
 
+/// `release_event`: decide one event of a release candidate and append it to its audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct ReleaseEvent;
+
+impl Operation for ReleaseEvent {
+    const NAME: &'static str = "release_event";
+    const SUMMARY: &'static str = "decide a release event against the pipeline and log it";
+    type Request = super::ReleaseEventRequest;
+    type Response = super::ReleaseEventResponse;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::release_event(&request)
+    }
+}
+
+/// `release_status`: where a candidate is, and what may happen next.
+#[derive(Debug, Clone, Copy)]
+pub struct ReleaseStatus;
+
+impl Operation for ReleaseStatus {
+    const NAME: &'static str = "release_status";
+    const SUMMARY: &'static str = "a release candidate's status and next steps, from its log";
+    type Request = super::ReleaseStatusRequest;
+    type Response = super::ReleaseStatusResponse;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::release_status(&request)
+    }
+}
+
+/// `verify_log`: whether a candidate's audit log is intact.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyLog;
+
+impl Operation for VerifyLog {
+    const NAME: &'static str = "verify_log";
+    const SUMMARY: &'static str = "verify a release candidate's hash-chained audit log";
+    type Request = super::VerifyLogRequest;
+    type Response = super::VerifyLogResponse;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::verify_log(&request)
+    }
+}
+
+/// `release_artifacts`: what an environment's spec carries (a candidate's artifacts).
+#[derive(Debug, Clone, Copy)]
+pub struct ReleaseArtifacts;
+
+impl Operation for ReleaseArtifacts {
+    const NAME: &'static str = "release_artifacts";
+    const SUMMARY: &'static str = "the chart, version, image and digest of each app of a spec";
+    type Request = super::ArtifactsRequest;
+    type Response = super::ArtifactsResponse;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::release_artifacts(&request)
+    }
+}
+
 /// `debug_panic` (feature `fault-injection` only): panics, so tests can show that no binding
 /// lets a panic through.
 #[cfg(feature = "fault-injection")]

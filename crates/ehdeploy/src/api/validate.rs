@@ -56,6 +56,9 @@ pub struct CheckRequest {
     /// Largest file accepted, in bytes (default 16 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_bytes: Option<u64>,
+    /// The time releases' next steps are judged at (RFC 3339); default now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 pub(super) fn yes() -> bool {
@@ -258,6 +261,7 @@ pub(super) fn tag(findings: Vec<Finding>, environment: Option<&str>) -> Vec<Find
 /// Check a platform repo: the platform file, then every environment's DSFs with the
 /// platform's rules, in promotion order, in one report.
 pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
+    let now = super::release::time(request.at.as_deref())?;
     let limits = limits(request.max_file_bytes);
     let mut sources = SourceMap::new();
     let (platform, mut findings) = open_platform(&mut sources, &request.platform_dir, &limits)?;
@@ -316,8 +320,11 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
         specs.push((env.name.clone(), spec, values));
     }
     let promotions = next_promotions(&sources, &platform, specs, &mut findings);
+    let (releases, more) = super::release::platform_releases(&platform, now);
+    findings.extend(more);
     let files = sources.files().count();
     let mut report = Report::new(findings, files, apps, platform.file.environments.len());
     report.promotions = promotions;
+    report.releases = releases;
     Ok(Checked { report, sources })
 }

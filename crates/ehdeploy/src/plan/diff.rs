@@ -113,6 +113,38 @@ impl<'a> Side<'a> {
     }
 }
 
+impl Side<'_> {
+    /// What each enabled app of this side carries: its chart and version, and the image and
+    /// digest its chart profile reads (a release candidate's artifacts).
+    pub fn artifacts(&self) -> crate::promotion::Artifacts {
+        let mut out = crate::promotion::Artifacts::new();
+        for (label, side) in self.apps.iter() {
+            let Some(app) = self.state.apps.as_ref().and_then(|a| a.get(label)) else {
+                continue;
+            };
+            if app.enabled == Some(false) {
+                continue;
+            }
+            let workload = side
+                .profile
+                .as_ref()
+                .map(|p| Workload::read(&side.values.values, p));
+            let text =
+                |f: Option<&crate::workload::Field<'_>>| f.and_then(|f| f.node.scalar_text());
+            out.insert(
+                label.clone(),
+                crate::promotion::Artifact {
+                    chart: app.chart.clone().unwrap_or_default(),
+                    version: app.version.clone().unwrap_or_default(),
+                    image: text(workload.as_ref().and_then(|w| w.image.as_ref())),
+                    digest: text(workload.as_ref().and_then(|w| w.digest.as_ref())),
+                },
+            );
+        }
+        out
+    }
+}
+
 /// The platform's names of the values a profile reads, by pointer.
 pub(super) fn field_names(values: &Node, profile: &CompiledProfile) -> Vec<(String, String)> {
     let w = Workload::read(values, profile);

@@ -30,6 +30,8 @@ pub struct Platform {
     pub max_memory: IndexMap<String, Quantity>,
     /// The values paths a promotion carries, beyond the chart profile's image.
     pub portable: Vec<crate::spec::values::ValuesPath>,
+    /// The release pipeline, compiled (no gates but the order when the file has none).
+    pub pipeline: crate::promotion::Pipeline,
 }
 
 impl Platform {
@@ -124,7 +126,14 @@ impl Platform {
                 ),
             }
         }
+        let env_names: Vec<String> = file.environments.iter().map(|e| e.name.clone()).collect();
+        let (pipeline, problems) = crate::promotion::Pipeline::compile(
+            &env_names,
+            &file.pipeline.clone().unwrap_or_default(),
+        );
+        findings.extend(problems);
         let platform = Platform {
+            pipeline,
             file,
             root,
             tree,

@@ -34,6 +34,9 @@ pub struct PlatformFile {
     /// What a promotion carries from one environment to the next.
     #[serde(default)]
     pub promotion: PromotionConfig,
+    /// The release pipeline: each environment's way in and gates, and the hotfix lane.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<crate::promotion::PipelineConfig>,
     /// Severity of rules on the whole platform: `error`, `warning`, `info` or `off`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub rules: IndexMap<RuleId, RuleLevel>,

@@ -19,6 +19,10 @@ pub struct Report {
     /// The plan of each next promotion, for each pair of neighbouring environments (`check`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub promotions: Vec<NextPromotion>,
+    /// Each release candidate of the platform repo (`promotions/*.jsonl`) and its next steps
+    /// (`check`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<crate::promotion::ReleaseReport>,
 }
 
 /// What promoting one environment into the next would do now.
@@ -85,6 +89,7 @@ impl Report {
             findings,
             summary,
             promotions: Vec::new(),
+            releases: Vec::new(),
         }
     }
 

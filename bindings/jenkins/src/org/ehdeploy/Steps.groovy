@@ -100,6 +100,119 @@ class Steps implements Serializable {
         return result
     }
 
+    /** ehdeployRelease's actions. */
+    static final List<String> RELEASE_ACTIONS = ['status', 'event', 'verify-log', 'artifacts']
+
+    /** The events whose `artifacts` ehdeployRelease fills from the spec when none are given. */
+    static final List<String> ARTIFACT_EVENTS = ['candidate-created', 'deployed', 'promoted']
+
+    /**
+     * ehdeployRelease: a release candidate through the platform's pipeline: record an event
+     * (`release_event`), its status (`release_status`), verify its audit log (`verify_log`),
+     * or what an environment's spec carries (`release_artifacts`).
+     */
+    Map release(Map given) {
+        Map config = configure('ehdeployRelease', given)
+        if (!(config.action in RELEASE_ACTIONS)) {
+            script.error("ehdeployRelease: `action` must be one of ${RELEASE_ACTIONS.join(', ')}, not '${config.action}'")
+        }
+        require('ehdeployRelease', 'platform', config.platform)
+        if (config.action == 'artifacts') {
+            Map answer = releaseArtifacts(config, config.environment as String)
+            script.echo(artifactLines(config.environment as String, answer.artifacts as Map).join('\n'))
+            return answer
+        }
+        require('ehdeployRelease', 'candidate', config.candidate)
+        if (config.action == 'status') {
+            Map answer = ask(config, 'release_status',
+                             compact([platform: config.platform, candidate: config.candidate, at: config.at]))
+            script.echo(statusLines(answer.status as Map, config.candidate as String).join('\n'))
+            return answer
+        }
+        if (config.action == 'verify-log') {
+            Map answer = ask(config, 'verify_log',
+                             compact([platform: config.platform, candidate: config.candidate, head: config.head]))
+            String summary = verifySummary(answer)
+            script.echo(summary)
+            if (!answer.ok && config.failOnError) {
+                script.error(summary)
+            }
+            return answer
+        }
+        return releaseEvent(config)
+    }
+
+    /** ehdeployRelease(action: 'event'): decided and appended to the log; a refusal fails the build if asked to. */
+    private Map releaseEvent(Map config) {
+        Map event = config.event instanceof Map ? (Map) plainCopy(config.event) : null
+        if (event == null || !event.type) {
+            script.error("ehdeployRelease: `event` (a Map with its `type`) is required for action 'event'")
+        }
+        Map actor = releaseActor(config.actor)
+        if (actor == null) {
+            script.error('ehdeployRelease: `actor` is required ([name: ..., roles: [...]]): no user started this build')
+        }
+        if (event.type == 'candidate-created' && event.candidate == null) {
+            event.candidate = config.candidate.toString()
+        }
+        if (event.type in ARTIFACT_EVENTS && event.artifacts == null) {
+            event.artifacts = releaseArtifacts(config, artifactsEnvironment(event)).artifacts
+        }
+        Map answer = ask(config, 'release_event', compact([platform : config.platform, candidate: config.candidate,
+                                                           actor    : actor, event: event, at: config.at]))
+        Map decision = answer.decision as Map
+        script.echo(decisionLines(event.type as String, decision).join('\n'))
+        if (decision.outcome != 'accepted' && config.failOnRefusal) {
+            script.error(refusalMessage(event.type as String, decision))
+        }
+        return answer
+    }
+
+    /** `release_artifacts` of `environment` (null: the pipeline's first). */
+    private Map releaseArtifacts(Map config, String environment) {
+        return ask(config, 'release_artifacts', compact([platform  : config.platform, environment: environment,
+                                                         vars      : stringMap(config.vars as Map),
+                                                         processEnv: config.processEnv as boolean]))
+    }
+
+    /**
+     * The actor: `actor` ([name:, roles:], or a name), its name defaulting to the user who
+     * started the build; null when there is none.
+     */
+    private Map releaseActor(given) {
+        Map actor = given instanceof Map ? (Map) plainCopy(given) : (given != null ? [name: given.toString()] : [:])
+        if (!actor.name) {
+            String user = buildUser()
+            if (!user) {
+                return null
+            }
+            actor.name = user
+        }
+        actor.roles = asList(actor.roles)
+        return actor
+    }
+
+    /** The id of the user who started the build (`currentBuild`'s causes, else BUILD_USER_ID), or null. */
+    private String buildUser() {
+        try {
+            List causes = script.currentBuild.getBuildCauses('hudson.model.Cause$UserIdCause') as List
+            if (causes && causes[0].userId) {
+                return causes[0].userId.toString()
+            }
+        } catch (Exception ignored) {
+            // No currentBuild (or no getBuildCauses): try the environment.
+        }
+        try {
+            def user = script.env?.BUILD_USER_ID
+            if (user) {
+                return user.toString()
+            }
+        } catch (Exception ignored) {
+            // No env either.
+        }
+        return null
+    }
+
     // ---- asking ehdeploy ----------------------------------------------------------------
 
     /** The answer of `op` on `request`, through the CLI or in-process; fails the build on an error answer. */
@@ -215,8 +328,14 @@ class Steps implements Serializable {
         all.vars = stringMap(config.vars as Map)
         all.processEnv = config.processEnv as boolean
         all.maxFileBytes = config.maxFileBytes
+        return compact(all)
+    }
+
+    /** `request` minus the keys left unset (null), GStrings as Strings. */
+    @NonCPS
+    static Map compact(Map request) {
         Map result = [:]
-        all.each { key, value ->
+        request.each { key, value ->
             if (value != null) {
                 result[key] = value instanceof GString ? value.toString() : value
             }
@@ -297,6 +416,93 @@ class Steps implements Serializable {
         List paths = (result.files as List).collect { it.path }
         String verb = result.written ? 'written' : 'would change'
         return "ehdeploy promote: ${paths.size()} file(s) ${verb}${paths ? ': ' + paths.join(', ') : ''}"
+    }
+
+    /** A deep copy with String keys and GStrings as Strings (a request's maps from pipeline code). */
+    @NonCPS
+    static plainCopy(value) {
+        if (value instanceof Map) {
+            Map copy = [:]
+            ((Map) value).each { key, item -> copy[key.toString()] = plainCopy(item) }
+            return copy
+        }
+        if (value instanceof Collection) {
+            return ((Collection) value).collect { plainCopy(it) }
+        }
+        return value instanceof GString ? value.toString() : value
+    }
+
+    /** The environment whose artifacts an event carries: `deployed`'s, `promoted`'s target, else null (the first). */
+    @NonCPS
+    static String artifactsEnvironment(Map event) {
+        if (event.type == 'deployed') {
+            return event.environment as String
+        }
+        return event.type == 'promoted' ? event.to as String : null
+    }
+
+    /** `[gate/missing-evidence] missing qa-approved in inttest` */
+    @NonCPS
+    static String reasonText(Map reason) {
+        return "[${reason.code}] ${reason.message}".toString()
+    }
+
+    /** `ehdeploy release: promoted refused` and one indented line per reason. */
+    @NonCPS
+    static List<String> decisionLines(String type, Map decision) {
+        List<String> lines = ["ehdeploy release: ${type} ${decision.outcome}".toString()]
+        (decision.reasons as List ?: []).each { Map reason -> lines << "  ${reasonText(reason)}".toString() }
+        return lines
+    }
+
+    /** `ehdeploy release: promoted refused: [code] message; [code] message` */
+    @NonCPS
+    static String refusalMessage(String type, Map decision) {
+        List reasons = (decision.reasons as List ?: []).collect { reasonText(it as Map) }
+        return "ehdeploy release: ${type} ${decision.outcome}${reasons ? ': ' + reasons.join('; ') : ''}".toString()
+    }
+
+    /**
+     * `ehdeploy release 2026.11.24-1 (revision abc): inttest deployed, exttest not-reached, ...`,
+     * then the next steps: `allowed <action> <environment>: <message>` or `blocked ...` and
+     * its reasons, indented.
+     */
+    @NonCPS
+    static List<String> statusLines(Map status, String candidate) {
+        List<String> lines = []
+        if (status.candidate == null) {
+            lines << "ehdeploy release ${candidate}: no candidate yet".toString()
+        } else {
+            String places = (status.environments as List).collect { "${it.environment} ${it.place}" }.join(', ')
+            lines << "ehdeploy release ${status.candidate} (revision ${status.revision}): ${places}".toString()
+        }
+        (status.next as List).each { Map step ->
+            String where = step.environment ? " ${step.environment}" : ''
+            lines << "  ${step.allowed ? 'allowed' : 'blocked'} ${step.action}${where}: ${step.message}".toString()
+            (step.reasons as List ?: []).each { Map reason -> lines << "      ${reasonText(reason)}".toString() }
+        }
+        return lines
+    }
+
+    /** `ehdeploy release: audit log L verifies: N entries, head H` or `... does not verify at line N: message (code)` */
+    @NonCPS
+    static String verifySummary(Map answer) {
+        if (answer.ok) {
+            return "ehdeploy release: audit log ${answer.log} verifies: ${answer.entries} entries, head ${answer.head}".toString()
+        }
+        Map problem = answer.problem as Map
+        return "ehdeploy release: audit log ${answer.log} does not verify at line ${problem.line}: ${problem.message} (${problem.code})".toString()
+    }
+
+    /** `ehdeploy release: 8 app(s) in inttest`, then `  app chart version image@digest` per app. */
+    @NonCPS
+    static List<String> artifactLines(String environment, Map artifacts) {
+        List<String> lines = ["ehdeploy release: ${artifacts.size()} app(s) in ${environment ?: 'the first environment'}".toString()]
+        artifacts.each { String app, Map artifact ->
+            String image = artifact.image ? " ${artifact.image}${artifact.digest ? '@' + artifact.digest : ''}" : ''
+            lines << "  ${app} ${artifact.chart} ${artifact.version}${image}".toString()
+        }
+        return lines
     }
 
     /** The CLI arguments asking what `request` asks, in `format` (`validate` and `check` only). */

@@ -1,0 +1,110 @@
+"""Releases through Python: the same pipeline, gates and audit log as the Rust tests."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+
+import pytest
+
+import ehdeploy
+
+from conftest import ROOT
+
+CANDIDATE = "2026.11.26-1"
+ALICE = {"name": "alice", "roles": ["supplier-release-manager"]}
+BOB = {"name": "bob", "roles": ["test-promoter"]}
+CAROL = {"name": "carol", "roles": ["qa-lead"]}
+
+
+@pytest.fixture()
+def platform(tmp_path: pathlib.Path) -> pathlib.Path:
+    repo = tmp_path / "platform"
+    shutil.copytree(ROOT / "examples/platform", repo)
+    shutil.rmtree(repo / "promotions")
+    return repo
+
+
+def test_the_example_release_as_rust_reports_it() -> None:
+    status = ehdeploy.release_status("examples/platform", "2026.11.24-1", at="2026-11-25T10:00:00Z")
+    recorded = json.loads((ROOT / "tests/parity/answers/release-status-example.json").read_text())
+    assert status.to_dict() == recorded
+    assert [(e.environment, e.place) for e in status.environments] == [
+        ("inttest", "deployed"),
+        ("exttest", "promoted"),
+        ("preprod", "not-reached"),
+        ("prod", "not-reached"),
+    ]
+    promote = [s for s in status.next if s.action == "promote"][0]
+    assert not promote.allowed
+    assert [r.code for r in promote.reasons] == [
+        "gate/not-deployed",
+        "gate/missing-evidence",
+        "gate/missing-evidence",
+        "gate/missing-evidence",
+        "gate/not-requested",
+        "gate/approvals",
+        "gate/pr-not-merged",
+    ]
+    log = ehdeploy.verify_log("examples/platform", "2026.11.24-1")
+    assert log.ok and log.entries == 10 and log.head == status.head
+
+
+def test_a_release_refused_then_accepted(platform: pathlib.Path) -> None:
+    artifacts = ehdeploy.release_artifacts(platform, "inttest", process_env=False)
+    assert artifacts["patient-api"].chart == "ehealth/ehealth-service"
+    plain = {app: a.to_dict() for app, a in artifacts.items()}
+
+    def event(actor: dict, ev: dict, at: str) -> ehdeploy.ReleaseEventResult:
+        return ehdeploy.release_event(platform, CANDIDATE, actor, ev, at=at)
+
+    created = event(ALICE, {"type": "candidate-created", "candidate": CANDIDATE, "revision": "abc", "artifacts": plain}, "2026-11-24T08:00:00Z")
+    assert created.decision.accepted
+    assert event(ALICE, {"type": "deployed", "environment": "inttest", "artifacts": plain}, "2026-11-24T08:10:00Z").decision.accepted
+    refused = event(BOB, {"type": "promoted", "to": "exttest", "artifacts": plain}, "2026-11-24T09:00:00Z")
+    assert not refused.decision.accepted
+    assert {r.code for r in refused.decision.reasons} == {
+        "gate/missing-evidence",
+        "gate/not-requested",
+        "gate/approvals",
+    }
+    assert "missing qa-approved in inttest" in [r.message for r in refused.decision.reasons]
+    for kind in ["signatures-verified", "deployed-healthy", "tests-passed", "qa-approved"]:
+        ok = event(CAROL, {"type": "evidence", "environment": "inttest", "kind": kind, "ok": True}, "2026-11-24T10:00:00Z")
+        assert ok.decision.accepted
+    assert event(BOB, {"type": "promotion-requested", "to": "exttest"}, "2026-11-24T10:10:00Z").decision.accepted
+    self_approval = event(BOB, {"type": "approved", "to": "exttest"}, "2026-11-24T10:11:00Z")
+    assert [r.code for r in self_approval.decision.reasons] == ["gate/self-approval", "gate/role"]
+    assert event(CAROL, {"type": "approved", "to": "exttest"}, "2026-11-24T10:12:00Z").decision.accepted
+    promoted = event(BOB, {"type": "promoted", "to": "exttest", "artifacts": plain}, "2026-11-24T10:20:00Z")
+    assert promoted.decision.accepted
+    assert [e.place for e in promoted.status.environments][:2] == ["deployed", "promoted"]
+    log = ehdeploy.verify_log(platform, CANDIDATE)
+    assert log.ok and log.entries == 11
+
+
+def test_a_tampered_log_is_named_and_nothing_is_recorded(platform: pathlib.Path) -> None:
+    ehdeploy.release_event(platform, CANDIDATE, ALICE, {"type": "candidate-created", "candidate": CANDIDATE, "revision": "abc", "artifacts": {}}, at="2026-11-24T08:00:00Z")
+    ehdeploy.release_event(platform, CANDIDATE, ALICE, {"type": "deployed", "environment": "inttest", "artifacts": {}}, at="2026-11-24T08:10:00Z")
+    path = platform / "promotions" / f"{CANDIDATE}.jsonl"
+    path.write_text(path.read_text().replace("inttest", "exttest", 1))
+    log = ehdeploy.verify_log(platform, CANDIDATE)
+    assert not log.ok and log.problem is not None
+    assert (log.problem.code, log.problem.line, log.entries) == ("hash", 2, 1)
+    before = path.read_bytes()
+    with pytest.raises(ehdeploy.AuditLogError) as info:
+        ehdeploy.release_status(platform, CANDIDATE)
+    assert info.value.code == "audit-log"
+    with pytest.raises(ehdeploy.AuditLogError):
+        ehdeploy.release_event(platform, CANDIDATE, ALICE, {"type": "promotion-requested", "to": "exttest"})
+    assert path.read_bytes() == before
+
+
+def test_bad_release_requests() -> None:
+    with pytest.raises(ehdeploy.UsageError):
+        ehdeploy.release_status("examples/platform", "../escape")
+    with pytest.raises(ehdeploy.InvalidRequestError):
+        ehdeploy.release_event("examples/platform", "x", ALICE, {"type": "teleported", "to": "prod"})
+    with pytest.raises(ehdeploy.UsageError):
+        ehdeploy.release_status("examples/platform", "x", at="yesterday")
