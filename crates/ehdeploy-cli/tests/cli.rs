@@ -423,3 +423,141 @@ fn promote_spec_prints_a_diff_and_writes_nothing_without_write() {
         std::fs::read_to_string(repo().join("examples/platform/envs/exttest.yaml")).unwrap();
     assert_eq!(before, after);
 }
+
+/// Copy a folder tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn release_commands_decide_record_and_exit_as_documented() {
+    let dir = std::env::temp_dir().join(format!("ehdeploy-cli-release-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_tree(&repo().join("examples/platform"), &dir);
+    let platform = dir.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["release"];
+        all.extend_from_slice(&args[..1]);
+        all.extend_from_slice(&["--platform", platform, "--candidate", "rc-cli"]);
+        all.extend_from_slice(&args[1..]);
+        ehdeploy(&all)
+    };
+    let created = run(&[
+        "new",
+        "--revision",
+        "abc",
+        "--as",
+        "alice",
+        "--at",
+        "2026-11-24T08:00:00Z",
+    ]);
+    assert_eq!(
+        created.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(String::from_utf8_lossy(&created.stdout)
+        .starts_with("accepted: candidate-created (entry 0)"));
+    // Promoting before anything happened in inttest: refused, every reason printed, exit 1.
+    let refused = run(&[
+        "promote",
+        "--to",
+        "exttest",
+        "--as",
+        "bob",
+        "--roles",
+        "test-promoter",
+        "--from-env",
+        "inttest",
+        "--at",
+        "2026-11-24T09:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let answer = json(&refused);
+    assert_eq!(answer["decision"]["outcome"], "refused");
+    let codes: Vec<&str> = answer["decision"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "gate/not-deployed",
+            "gate/missing-evidence",
+            "gate/missing-evidence",
+            "gate/missing-evidence",
+            "gate/missing-evidence",
+            "gate/not-requested",
+            "gate/approvals"
+        ]
+    );
+    // The refusal is in the log, which verifies.
+    let verified = ehdeploy(&[
+        "release",
+        "verify-log",
+        "--platform",
+        platform,
+        "--candidate",
+        "rc-cli",
+    ]);
+    assert_eq!(verified.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("2 entries verified"));
+    // A usage error: exit 2.
+    let bad = run(&["request", "--to", "staging", "--as", "bob"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "an unknown environment is a refusal"
+    );
+    let bad_time = run(&["status", "--at", "yesterday"]);
+    assert_eq!(bad_time.status.code(), Some(2));
+    // Tampered: verify-log exits 1 and names the line; nothing more is recorded.
+    let log = dir.join("promotions/rc-cli.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("\"bob\"", "\"eve\"", 1)).unwrap();
+    let broken = ehdeploy(&[
+        "release",
+        "verify-log",
+        "--platform",
+        platform,
+        "--candidate",
+        "rc-cli",
+    ]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stdout).contains(":2: entry 1 does not match its hash"));
+    let before = std::fs::read(&log).unwrap();
+    let refused_append = run(&["request", "--to", "exttest", "--as", "bob"]);
+    assert_eq!(refused_append.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused_append.stderr).contains("error[audit-log]"));
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+    // check shows the example's release and flags the broken one.
+    let check = ehdeploy(&[
+        "check",
+        platform,
+        "--format",
+        "json",
+        "--at",
+        "2026-11-25T10:00:00Z",
+    ]);
+    assert_eq!(check.status.code(), Some(1));
+    let report = json(&check);
+    assert_eq!(report["releases"][0]["status"]["candidate"], "2026.11.24-1");
+    assert!(rules_of(&report)
+        .iter()
+        .any(|(rule, _, line)| rule == "promotion/audit-log" && *line == 2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::plan::Side;
 use crate::platform::Platform;
 use crate::promotion::{
-    record, status, verify, Actor, Artifacts, Decision, Event, LogEntry, LogError, LogProblem,
+    record, replay, status, Actor, Artifacts, Decision, Event, LogEntry, LogError, LogProblem,
     Status,
 };
 use crate::source::SourceMap;
@@ -201,11 +201,11 @@ pub(super) fn platform_releases(
         let text = std::fs::read(&path)
             .map_err(|e| e.to_string())
             .and_then(|b| String::from_utf8(b).map_err(|_| "the log is not UTF-8 text".into()));
-        let (line, message) = match text.map(|t| verify(&t, &platform.pipeline, None)) {
+        let (line, message) = match text.map(|t| replay(&t, &platform.pipeline, None)) {
             Ok(Ok(v)) => {
                 releases.push(crate::promotion::ReleaseReport {
                     status: status(&v.release, &platform.pipeline, now),
-                    entries: v.entries.len() as u64,
+                    entries: v.entries,
                     head: v.head,
                     log: file,
                 });
@@ -290,7 +290,7 @@ pub fn release_status(request: &ReleaseStatusRequest) -> Result<ReleaseStatusRes
     let path = log_path(&platform, &request.candidate)?;
     let now = time(request.at.as_deref())?;
     let text = read_log(&path, true)?;
-    let verified = verify(&text, &platform.pipeline, None).map_err(|problem| {
+    let verified = replay(&text, &platform.pipeline, None).map_err(|problem| {
         log_error(LogError::Corrupt {
             path: path.clone(),
             problem,
@@ -298,7 +298,7 @@ pub fn release_status(request: &ReleaseStatusRequest) -> Result<ReleaseStatusRes
     })?;
     Ok(ReleaseStatusResponse {
         status: status(&verified.release, &platform.pipeline, now),
-        entries: verified.entries.len() as u64,
+        entries: verified.entries,
         head: verified.head,
         log: path.display().to_string(),
     })
@@ -312,10 +312,10 @@ pub fn verify_log(request: &VerifyLogRequest) -> Result<VerifyLogResponse, ApiEr
     let text = read_log(&path, false)?;
     let log = path.display().to_string();
     Ok(
-        match verify(&text, &platform.pipeline, request.head.as_deref()) {
+        match replay(&text, &platform.pipeline, request.head.as_deref()) {
             Ok(v) => VerifyLogResponse {
                 ok: true,
-                entries: v.entries.len() as u64,
+                entries: v.entries,
                 head: v.head,
                 problem: None,
                 log,
@@ -326,7 +326,7 @@ pub fn verify_log(request: &VerifyLogRequest) -> Result<VerifyLogResponse, ApiEr
                     .split_inclusive('\n')
                     .take(usize::try_from(problem.entry).unwrap_or(usize::MAX))
                     .collect();
-                let head = verify(&good, &platform.pipeline, None)
+                let head = replay(&good, &platform.pipeline, None)
                     .map(|v| v.head)
                     .unwrap_or_else(|_| crate::promotion::GENESIS.into());
                 VerifyLogResponse {

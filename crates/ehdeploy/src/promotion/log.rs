@@ -164,69 +164,111 @@ pub fn verify(
     expected_head: Option<&str>,
 ) -> Result<Verified, LogProblem> {
     let mut entries = Vec::new();
+    let (_, head, release) = walk(text, pipeline, expected_head, Some(&mut entries))?;
+    Ok(Verified {
+        entries,
+        head,
+        release,
+    })
+}
+
+/// A log that verified and replayed, without its entries.
+#[derive(Debug, Clone)]
+pub struct Replayed {
+    /// How many entries.
+    pub entries: u64,
+    /// The last entry's hash ([`GENESIS`] for an empty log).
+    pub head: String,
+    /// The state the accepted events give.
+    pub release: Release,
+}
+
+/// [`verify`] without keeping the entries: what status and recording need, for a log of any
+/// length.
+pub fn replay(
+    text: &str,
+    pipeline: &Pipeline,
+    expected_head: Option<&str>,
+) -> Result<Replayed, LogProblem> {
+    let (entries, head, release) = walk(text, pipeline, expected_head, None)?;
+    Ok(Replayed {
+        entries,
+        head,
+        release,
+    })
+}
+
+/// Verify and replay every entry of `text`, pushing each onto `keep` if given: the number of
+/// entries, the head and the state.
+fn walk(
+    text: &str,
+    pipeline: &Pipeline,
+    expected_head: Option<&str>,
+    mut keep: Option<&mut Vec<LogEntry>>,
+) -> Result<(u64, String, Release), LogProblem> {
     let mut head = GENESIS.to_string();
     let mut release = Release::default();
     let mut n: u64 = 0;
-    for raw in text.split_inclusive('\n') {
-        let problem = |code, message: String| LogProblem {
-            entry: n,
-            line: n + 1,
-            code,
-            message,
-        };
-        let Some(line) = raw.strip_suffix('\n') else {
-            return Err(problem(
-                ProblemCode::Malformed,
-                format!("entry {n} has no end of line: the log was cut short"),
-            ));
-        };
-        let Some(cut) = line.rfind(",\"hash\":\"") else {
-            return Err(problem(
-                ProblemCode::Malformed,
-                format!("entry {n} has no hash"),
-            ));
-        };
-        let entry: LogEntry = serde_json::from_str(line).map_err(|e| {
-            problem(
-                ProblemCode::Malformed,
-                format!("entry {n} is not a log entry: {e}"),
-            )
-        })?;
-        if hex(&Sha256::digest(&line.as_bytes()[..cut])) != entry.hash {
-            return Err(problem(
-                ProblemCode::Hash,
-                format!("entry {n} does not match its hash: it was edited"),
-            ));
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(8));
+    let mut lines = text.split_inclusive('\n').peekable();
+    let mut block: Vec<&str> = Vec::with_capacity(BLOCK);
+    while lines.peek().is_some() {
+        block.clear();
+        block.extend(lines.by_ref().take(BLOCK));
+        // Parsing and hashing each line is most of the work, and lines do not depend on each
+        // other: done in parallel; the chain, in order.
+        for parsed in parse_block(&block, n, threads) {
+            let entry = parsed?;
+            let problem = |code, message: String| LogProblem {
+                entry: n,
+                line: n + 1,
+                code,
+                message,
+            };
+            if entry.seq != n {
+                return Err(problem(
+                    ProblemCode::Sequence,
+                    format!(
+                        "entry {n} says it is entry {}: entries were removed, inserted or reordered",
+                        entry.seq
+                    ),
+                ));
+            }
+            if entry.prev != head {
+                return Err(problem(
+                    ProblemCode::Chain,
+                    format!(
+                        "entry {n} does not follow entry {}: entries were removed, inserted or reordered",
+                        n.saturating_sub(1)
+                    ),
+                ));
+            }
+            // The first accepted event creates the candidate; no later one does.
+            let creates = matches!(entry.event, Event::CandidateCreated { .. });
+            if entry.decision == Decision::Accepted && creates == release.candidate.is_some() {
+                return Err(problem(
+                    ProblemCode::Candidate,
+                    format!("entry {n}: a log's first accepted event creates its candidate, and no other does"),
+                ));
+            }
+            let accepted = entry.decision == Decision::Accepted;
+            head.clone_from(&entry.hash);
+            // A kept entry keeps its event; otherwise the event moves into the state.
+            match keep.as_mut() {
+                Some(kept) => {
+                    if accepted {
+                        let event = entry.event.clone();
+                        change(&mut release, &entry.actor, event, pipeline, entry.at);
+                    }
+                    kept.push(entry);
+                }
+                None if accepted => {
+                    change(&mut release, &entry.actor, entry.event, pipeline, entry.at);
+                }
+                None => {}
+            }
+            n += 1;
         }
-        if entry.seq != n {
-            return Err(problem(
-                ProblemCode::Sequence,
-                format!(
-                    "entry {n} says it is entry {}: entries were removed, inserted or reordered",
-                    entry.seq
-                ),
-            ));
-        }
-        if entry.prev != head {
-            return Err(problem(
-                ProblemCode::Chain,
-                format!("entry {n} does not follow entry {}: entries were removed, inserted or reordered", n.saturating_sub(1)),
-            ));
-        }
-        // The first accepted event creates the candidate; no later one does.
-        let creates = matches!(entry.event, Event::CandidateCreated { .. });
-        if entry.decision == Decision::Accepted && creates == release.candidate.is_some() {
-            return Err(problem(
-                ProblemCode::Candidate,
-                format!("entry {n}: a log's first accepted event creates its candidate, and no other does"),
-            ));
-        }
-        if entry.decision == Decision::Accepted {
-            change(&mut release, &entry.actor, &entry.event, pipeline, entry.at);
-        }
-        head.clone_from(&entry.hash);
-        entries.push(entry);
-        n += 1;
     }
     if let Some(expected) = expected_head {
         if expected != head {
@@ -238,11 +280,99 @@ pub fn verify(
             });
         }
     }
-    Ok(Verified {
-        entries,
-        head,
-        release,
+    Ok((n, head, release))
+}
+
+/// Lines parsed at a time.
+const BLOCK: usize = 4096;
+
+/// Each line of `lines` (entries `first`, `first + 1`, …) parsed and checked against its own
+/// hash, in order; on `threads` threads when there are enough lines to be worth it.
+fn parse_block(lines: &[&str], first: u64, threads: usize) -> Vec<Result<LogEntry, LogProblem>> {
+    let sequential = |lines: &[&str], first: u64| -> Vec<Result<LogEntry, LogProblem>> {
+        lines
+            .iter()
+            .zip(first..)
+            .map(|(raw, n)| parse_line(raw, n))
+            .collect()
+    };
+    if threads < 2 || lines.len() < 512 {
+        return sequential(lines, first);
+    }
+    let chunk = lines.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = lines
+            .chunks(chunk)
+            .zip((first..).step_by(chunk))
+            .map(|(part, start)| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || sequential(part, start))
+                    .map_err(|_| (part, start))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    vec![Err(LogProblem {
+                        entry: first,
+                        line: first + 1,
+                        code: ProblemCode::Malformed,
+                        message: "a line could not be read".into(),
+                    })]
+                }),
+                // No thread to be had: this part here.
+                Err((part, start)) => sequential(part, start),
+            })
+            .collect()
     })
+}
+
+/// Entry `n`'s line (with its newline) parsed and checked against its own hash.
+fn parse_line(raw: &str, n: u64) -> Result<LogEntry, LogProblem> {
+    let problem = |code, message: String| LogProblem {
+        entry: n,
+        line: n + 1,
+        code,
+        message,
+    };
+    let Some(line) = raw.strip_suffix('\n') else {
+        return Err(problem(
+            ProblemCode::Malformed,
+            format!("entry {n} has no end of line: the log was cut short"),
+        ));
+    };
+    let Some(cut) = line.rfind(",\"hash\":\"") else {
+        return Err(problem(
+            ProblemCode::Malformed,
+            format!("entry {n} has no hash"),
+        ));
+    };
+    let entry: LogEntry = serde_json::from_str(line).map_err(|e| {
+        problem(
+            ProblemCode::Malformed,
+            format!("entry {n} is not a log entry: {e}"),
+        )
+    })?;
+    if !hash_is(&line.as_bytes()[..cut], &entry.hash) {
+        return Err(problem(
+            ProblemCode::Hash,
+            format!("entry {n} does not match its hash: it was edited"),
+        ));
+    }
+    Ok(entry)
+}
+
+/// Whether `hex` is the SHA-256 of `bytes`, in lowercase hex.
+fn hash_is(bytes: &[u8], hex: &str) -> bool {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let hex = hex.as_bytes();
+    hex.len() == 64
+        && digest.iter().enumerate().all(|(i, b)| {
+            hex[2 * i] == DIGITS[usize::from(b >> 4)]
+                && hex[2 * i + 1] == DIGITS[usize::from(b & 15)]
+        })
 }
 
 /// The first bad entry of a log whose bytes are UTF-8 up to `valid`: an entry before the
@@ -337,13 +467,13 @@ pub fn record(
             pipeline,
         ))
     })?;
-    let verified = verify(&text, pipeline, None).map_err(corrupt)?;
+    let verified = replay(&text, pipeline, None).map_err(corrupt)?;
     let mut release = verified.release;
     let decision = match apply_in_place(&mut release, actor, event, pipeline, now) {
         Ok(()) => Decision::Accepted,
         Err(Refusal { reasons }) => Decision::Refused { reasons },
     };
-    let seq = verified.entries.len() as u64;
+    let seq = verified.entries;
     let (mut line, hash) = entry_line(seq, now, actor, event, &decision, &verified.head);
     line.push('\n');
     file.write_all(line.as_bytes()).map_err(io)?;

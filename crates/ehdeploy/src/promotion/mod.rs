@@ -31,8 +31,8 @@ pub use config::{
 };
 pub use event::{Actor, Artifact, Artifacts, Event};
 pub use log::{
-    entry_line, record, verify, Decision, LogEntry, LogError, LogProblem, ProblemCode, Recorded,
-    Verified, GENESIS,
+    entry_line, record, replay, verify, Decision, LogEntry, LogError, LogProblem, ProblemCode,
+    Recorded, Replayed, Verified, GENESIS,
 };
 pub use pipeline::{Frozen, Hotfix, Pipeline, Stage, Weekly};
 pub use refusal::{Reason, ReasonCode, Refusal};

@@ -212,7 +212,7 @@ pub fn apply_in_place(
     if !reasons.is_empty() {
         return Err(Refusal { reasons });
     }
-    change(state, actor, event, pipeline, now);
+    change(state, actor, event.clone(), pipeline, now);
     Ok(())
 }
 
@@ -791,11 +791,11 @@ fn env_mut<'a>(environments: &'a mut [EnvState], name: &str) -> Option<&'a mut E
 }
 
 /// Make an accepted event's change (no gate is checked: the log replays recorded decisions
-/// through this).
+/// through this). The event is taken by value: a replayed log's artifacts move into the state.
 pub(super) fn change(
     state: &mut Release,
     actor: &Actor,
-    event: &Event,
+    event: Event,
     pipeline: &Pipeline,
     now: Timestamp,
 ) {
@@ -819,11 +819,11 @@ pub(super) fn change(
             artifacts,
         } => {
             state.candidate = Some(Candidate {
-                id: candidate.clone(),
-                revision: revision.clone(),
+                id: candidate,
+                revision,
                 author: actor.name.clone(),
                 created_at: now,
-                artifacts: Arc::new(artifacts.clone()),
+                artifacts: Arc::new(artifacts),
             });
             state.environments = pipeline
                 .stages
@@ -838,12 +838,12 @@ pub(super) fn change(
             environment,
             artifacts,
         } => {
-            let Some(env) = env_mut(&mut state.environments, environment) else {
+            let Some(env) = env_mut(&mut state.environments, &environment) else {
                 return;
             };
             env.place = Place::Deployed;
             env.deployed_at = Some(now);
-            env.deployed = Some(Arc::new(artifacts.clone()));
+            env.deployed = Some(Arc::new(artifacts));
             env.evidence.clear();
         }
         Event::Evidence {
@@ -852,21 +852,21 @@ pub(super) fn change(
             ok,
             note,
         } => {
-            let Some(env) = env_mut(&mut state.environments, environment) else {
+            let Some(env) = env_mut(&mut state.environments, &environment) else {
                 return;
             };
             env.evidence.insert(
-                *kind,
+                kind,
                 Record {
-                    ok: *ok,
+                    ok,
                     by: actor.name.clone(),
                     at: now,
-                    note: note.clone(),
+                    note,
                 },
             );
         }
         Event::PromotionRequested { to } => {
-            let Some(env) = env_mut(&mut state.environments, to) else {
+            let Some(env) = env_mut(&mut state.environments, &to) else {
                 return;
             };
             env.request = Some(signed());
@@ -874,7 +874,7 @@ pub(super) fn change(
             env.merged = None;
         }
         Event::Approved { to } => {
-            let Some(env) = env_mut(&mut state.environments, to) else {
+            let Some(env) = env_mut(&mut state.environments, &to) else {
                 return;
             };
             env.approvals.push(Approval {
@@ -884,13 +884,13 @@ pub(super) fn change(
             });
         }
         Event::PullRequestMerged { to, .. } => {
-            let Some(env) = env_mut(&mut state.environments, to) else {
+            let Some(env) = env_mut(&mut state.environments, &to) else {
                 return;
             };
             env.merged = Some(signed());
         }
         Event::Promoted { to, .. } => {
-            let Some(i) = index(state, to) else { return };
+            let Some(i) = index(state, &to) else { return };
             let from = state.furthest().map_or(0, |f| f + 1);
             for skipped in &mut state.environments[from.min(i)..i] {
                 if skipped.place == Place::NotReached {
@@ -902,7 +902,7 @@ pub(super) fn change(
             env.promoted_at = Some(now);
         }
         Event::RolledBack { environment, .. } => {
-            let Some(env) = env_mut(&mut state.environments, environment) else {
+            let Some(env) = env_mut(&mut state.environments, &environment) else {
                 return;
             };
             env.place = Place::RolledBack;
@@ -913,16 +913,16 @@ pub(super) fn change(
             skip,
         } => {
             state.hotfix = Some(HotfixState {
-                justification: justification.clone(),
-                ticket: ticket.clone(),
+                justification,
+                ticket,
                 opened: signed(),
-                skip: skip.clone(),
+                skip,
                 closed: None,
             });
         }
         Event::HotfixClosed { master_revision } => {
             if let Some(h) = &mut state.hotfix {
-                h.closed = Some(master_revision.clone());
+                h.closed = Some(master_revision);
             }
         }
     }
