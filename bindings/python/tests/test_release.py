@@ -108,3 +108,32 @@ def test_bad_release_requests() -> None:
         ehdeploy.release_event("examples/platform", "x", ALICE, {"type": "teleported", "to": "prod"})
     with pytest.raises(ehdeploy.UsageError):
         ehdeploy.release_status("examples/platform", "x", at="yesterday")
+
+
+def test_rollout_health_as_rust_reports_it() -> None:
+    apps = ehdeploy.rollout_health("crates/ehdeploy/tests/rollout/crashloop.json")
+    recorded = json.loads((ROOT / "tests/parity/answers/rollout-health-crashloop.json").read_text())
+    assert [a.to_dict() for a in apps] == recorded["apps"]
+    assert (apps[0].state, apps[0].next) == ("stalled", "fix-configuration-or-roll-back")
+    assert apps[0].problems[0].reason == "CrashLoopBackOff"
+    degraded = ehdeploy.rollout_health("crates/ehdeploy/tests/rollout/degraded.json")
+    assert degraded[0].next == "roll-back"
+    assert degraded[0].problems[0].probe == "liveness probe: HTTP GET /health/live on port 8080"
+    with pytest.raises(ehdeploy.UsageError) as info:
+        ehdeploy.rollout_health("tests/parity/questions.json")
+    assert "kubectl" in info.value.message
+
+
+def test_canary_decisions_as_rust_makes_them() -> None:
+    questions = {q["name"]: q for q in json.loads((ROOT / "tests/parity/questions.json").read_text())}
+    for name in ["canary-errors-roll-back", "canary-no-traffic-inconclusive", "canary-healthy-continues"]:
+        request = json.loads(questions[name]["request"])
+        decision = ehdeploy.canary_decide(request["analysis"], request["samples"], state=request["state"])
+        recorded = json.loads((ROOT / "tests/parity/answers" / f"{name}.json").read_text())
+        assert decision.to_dict() == recorded
+    analysis = {"threshold": 1, "stepWeight": 10, "metrics": [{"name": "request-success-rate", "thresholdRange": {"min": 99}}]}
+    down = {"request-success-rate": {"error": "prometheus down"}}
+    # An unreachable Prometheus is never a pass: at 10% it rolls back (threshold 1).
+    assert ehdeploy.canary_decide(analysis, down, state={"weight": 10}).action == "roll-back"
+    with pytest.raises(ehdeploy.UsageError):
+        ehdeploy.canary_decide({"threshold": 0, "metrics": []}, {})

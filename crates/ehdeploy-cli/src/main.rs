@@ -128,6 +128,11 @@ enum Command {
         #[command(subcommand)]
         command: release::Release,
     },
+    /// Roll-out decisions.
+    Rollout {
+        #[command(subcommand)]
+        command: RolloutCommand,
+    },
     /// Call an operation of the API with a JSON request and print its JSON answer (what the
     /// Python, C and Jenkins bindings get). Exit 0 with an answer, 2 with an error (its JSON).
     Call {
@@ -189,6 +194,30 @@ enum PlanFormatArg {
     Human,
     Json,
     Markdown,
+}
+
+#[derive(Subcommand)]
+enum RolloutCommand {
+    /// How each app's roll-out stands, from `kubectl get deploy,rs,pods -o json`, and the next
+    /// step: wait, fix the configuration or roll back, roll back. Exit 1 when an app needs a
+    /// person (stalled, degraded or unknown).
+    Health {
+        /// The JSON of `kubectl get deploy,rs,pods -o json`.
+        #[arg(long, value_name = "FILE.json")]
+        objects: PathBuf,
+        /// The platform repo (with --env: the apps of that environment, in their namespaces).
+        #[arg(long, requires = "environment")]
+        platform: Option<PathBuf>,
+        /// The environment.
+        #[arg(long = "env", requires = "platform")]
+        environment: Option<String>,
+        /// Only these apps (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        apps: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PromoteFormatArg::Human)]
+        format: PromoteFormatArg,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -432,6 +461,43 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                 Ok(ExitCode::from(2))
             }
         },
+        Command::Rollout {
+            command:
+                RolloutCommand::Health {
+                    objects,
+                    platform,
+                    environment,
+                    apps,
+                    format,
+                },
+        } => {
+            let report = api::rollout_health(&api::RolloutHealthRequest {
+                objects,
+                platform,
+                environment,
+                apps,
+            });
+            let report = match report {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match format {
+                PromoteFormatArg::Json => print_out(&format!("{}\n", api::to_json(&report))),
+                PromoteFormatArg::Human => print_out(&report.human()),
+            }
+            let needs_person = report.apps.iter().any(|a| {
+                matches!(
+                    a.state,
+                    ehdeploy::rollout::RolloutState::Stalled
+                        | ehdeploy::rollout::RolloutState::Degraded
+                        | ehdeploy::rollout::RolloutState::Unknown
+                )
+            });
+            Ok(ExitCode::from(u8::from(needs_person)))
+        }
         Command::Call { operation, request } => {
             let request = match request.as_str() {
                 "-" => {

@@ -3,16 +3,18 @@
 //! Validate, plan, verify and promote Helmsman desired-state specifications on a regulated
 //! platform. The modules follow `DESIGN.md`: [`source`] reads YAML and TOML into located trees,
 //! [`spec`] holds the desired-state model, [`workload`] the platform's view of each app,
-//! [`platform`] the platform file, [`policy`] the rules, [`promotion`] the release pipeline and its audit log, [`report`] findings and their renderers,
+//! [`platform`] the platform file, [`policy`] the rules, [`promotion`] the release pipeline and its audit log, [`canary`] canary analysis and its decisions, [`report`] findings and their renderers,
 //! and [`api`] the operations every binding calls.
 
 pub mod api;
+pub mod canary;
 mod error;
 pub mod plan;
 pub mod platform;
 pub mod policy;
 pub mod promotion;
 pub mod report;
+pub mod rollout;
 pub mod rules;
 pub mod schema;
 pub mod source;

@@ -33,6 +33,9 @@ from ._errors import (
 )
 from ._model import (
     Action,
+    CanaryDecision,
+    AppRollout,
+    PodProblem,
     Artifact,
     Decision,
     EnvStatus,
@@ -61,6 +64,11 @@ __version__: str = _native.__version__
 
 __all__ = [
     "Action",
+    "CanaryDecision",
+    "canary_decide",
+    "AppRollout",
+    "PodProblem",
+    "rollout_health",
     "Artifact",
     "AuditLogError",
     "Decision",
@@ -323,6 +331,41 @@ def release_artifacts(
         request["environment"] = env
     answer = call("release_artifacts", _common(request, vars, process_env, None))
     return {app: Artifact.from_dict(a) for app, a in answer["artifacts"].items()}
+
+
+def rollout_health(
+    objects: PathArg,
+    *,
+    platform: Optional[PathArg] = None,
+    env: Optional[str] = None,
+    apps: Sequence[str] = (),
+) -> List[AppRollout]:
+    """How each app's roll-out stands, from the JSON of ``kubectl get deploy,rs,pods -o
+    json`` (a file), and the next step; with ``platform`` and ``env``, the apps of that
+    environment's spec."""
+    request: Dict[str, Any] = {"objects": _path(objects)}
+    if platform is not None:
+        request["platform"] = _path(platform)
+    if env is not None:
+        request["environment"] = env
+    if apps:
+        request["apps"] = list(apps)
+    return [AppRollout.from_dict(a) for a in call("rollout_health", request)["apps"]]
+
+
+def canary_decide(
+    analysis: Mapping[str, Any],
+    samples: Mapping[str, Any],
+    *,
+    state: Optional[Mapping[str, Any]] = None,
+) -> CanaryDecision:
+    """Decide one canary check from each metric's sample (``{"value": 99.5}``,
+    ``"no-data"`` or ``{"error": "..."}``) under a Flagger-style ``analysis``; ``state`` is
+    the previous decision's state (default: the start). No data is never a pass."""
+    request: Dict[str, Any] = {"analysis": dict(analysis), "samples": dict(samples)}
+    if state is not None:
+        request["state"] = dict(state)
+    return CanaryDecision.from_dict(call("canary_decide", request))
 
 
 def rules() -> List[Rule]:

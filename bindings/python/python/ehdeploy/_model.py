@@ -481,3 +481,75 @@ class Artifact(_FromJson):
     @classmethod
     def from_dict(cls, d: JsonDict) -> "Artifact":
         return cls(d, d["chart"], d["version"], d.get("image"), d.get("digest"))
+
+
+@dataclass(frozen=True)
+class PodProblem(_FromJson):
+    """A container of a new pod that is not well: why, restarts, the failing probe."""
+
+    pod: str = ""
+    container: str = ""
+    reason: str = ""
+    restarts: int = 0
+    probe: Optional[str] = None
+    last_state: Optional[str] = None
+    message: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "PodProblem":
+        return cls(
+            d,
+            d["pod"],
+            d["container"],
+            d["reason"],
+            d["restarts"],
+            d.get("probe"),
+            d.get("lastState"),
+            d.get("message"),
+        )
+
+
+@dataclass(frozen=True)
+class AppRollout(_FromJson):
+    """One app's roll-out: ``progressing``, ``healthy``, ``stalled``, ``degraded`` or
+    ``unknown``; the next step (``nothing``, ``wait``, ``fix-configuration-or-roll-back``,
+    ``roll-back``, ``investigate``) and why."""
+
+    app: str = ""
+    namespace: Optional[str] = None
+    deployment: Optional[str] = None
+    state: str = ""
+    next: str = ""
+    reason: str = ""
+    replicas: Dict[str, int] = field(default_factory=dict)
+    problems: List[PodProblem] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "AppRollout":
+        return cls(
+            d,
+            d["app"],
+            d.get("namespace"),
+            d.get("deployment"),
+            d["state"],
+            d["next"],
+            d["reason"],
+            dict(d["replicas"]),
+            [PodProblem.from_dict(p) for p in d.get("problems", [])],
+        )
+
+
+@dataclass(frozen=True)
+class CanaryDecision(_FromJson):
+    """One canary check decided: ``action`` is ``promote``, ``continue``, ``roll-back`` or
+    ``inconclusive``; ``state`` is the progress to keep for the next check (its ``weight`` is
+    the weight to route now); ``checks`` hold each metric's verdict."""
+
+    action: str = ""
+    state: Dict[str, int] = field(default_factory=dict)
+    reason: str = ""
+    checks: List[Dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "CanaryDecision":
+        return cls(d, d["action"], dict(d["state"]), d["reason"], list(d["checks"]))

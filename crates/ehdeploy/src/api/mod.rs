@@ -13,14 +13,17 @@
 //! assert_eq!(rules["rules"][0]["id"], "syntax/yaml");
 //! ```
 
+mod canary;
 mod common;
 mod error;
 mod operation;
 pub mod ops;
 mod plan;
 mod release;
+mod rollout;
 mod validate;
 
+pub use canary::{canary_decide, CanaryDecideRequest};
 pub use error::{ApiError, ErrorCode, ErrorResponse};
 pub use operation::{call, call_json, operations, to_json, Operation, OperationInfo};
 pub use ops::{schema_named, schema_names, PlanResponse};
@@ -33,4 +36,5 @@ pub use release::{
     ArtifactsResponse, ReleaseEventRequest, ReleaseEventResponse, ReleaseStatusRequest,
     ReleaseStatusResponse, VerifyLogRequest, VerifyLogResponse,
 };
+pub use rollout::{rollout_health, RolloutHealthRequest};
 pub use validate::{check, validate, CheckRequest, Checked, ValidateRequest};

@@ -90,6 +90,8 @@ operations![
     ops::ReleaseStatus,
     ops::VerifyLog,
     ops::ReleaseArtifacts,
+    ops::RolloutHealth,
+    ops::CanaryDecide,
     #[cfg(feature = "fault-injection")]
     ops::Panic,
 ];

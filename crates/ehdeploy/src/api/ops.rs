@@ -268,6 +268,35 @@ impl Operation for ReleaseArtifacts {
     }
 }
 
+/// `rollout_health`: how each app's roll-out stands, and what to do next.
+#[derive(Debug, Clone, Copy)]
+pub struct RolloutHealth;
+
+impl Operation for RolloutHealth {
+    const NAME: &'static str = "rollout_health";
+    const SUMMARY: &'static str = "each app's roll-out from kubectl's objects, and the next step";
+    type Request = super::RolloutHealthRequest;
+    type Response = crate::rollout::RolloutReport;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::rollout_health(&request)
+    }
+}
+
+/// `canary_decide`: one canary check decided from its metric samples.
+#[derive(Debug, Clone, Copy)]
+pub struct CanaryDecide;
+
+impl Operation for CanaryDecide {
+    const NAME: &'static str = "canary_decide";
+    const SUMMARY: &'static str =
+        "decide a canary check: promote, continue, roll back, inconclusive";
+    type Request = super::CanaryDecideRequest;
+    type Response = crate::canary::Decision;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::canary_decide(&request)
+    }
+}
+
 /// `debug_panic` (feature `fault-injection` only): panics, so tests can show that no binding
 /// lets a panic through.
 #[cfg(feature = "fault-injection")]

@@ -122,7 +122,7 @@ impl Side<'_> {
             let Some(app) = self.state.apps.as_ref().and_then(|a| a.get(label)) else {
                 continue;
             };
-            if app.enabled == Some(false) {
+            if app.enabled != Some(true) {
                 continue;
             }
             let workload = side

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use jiff::civil::{DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ZonedDateTime};
+use jiff::{SignedDuration, Timestamp, Zoned};
 
 use super::config::{Day, Entry, Evidence, PipelineConfig, StageConfig};
 use crate::source::escape_pointer_token;
@@ -178,7 +178,7 @@ impl Pipeline {
 
     /// `at` as a person reads it in the pipeline's time zone: `Mon 08:00 Europe/Copenhagen`.
     pub fn local(&self, at: Timestamp) -> String {
-        let z: ZonedDateTime = at.to_zoned_datetime(self.time_zone.clone());
+        let z: Zoned = at.to_zoned(self.time_zone.clone());
         format!(
             "{} {}",
             z.strftime("%a %Y-%m-%d %H:%M"),
@@ -205,7 +205,7 @@ impl Pipeline {
                     moved = true;
                 }
             }
-            let local = at.to_zoned_datetime(self.time_zone.clone());
+            let local = at.to_zoned(self.time_zone.clone());
             for w in &stage.blocked {
                 if let Some(end) = w.end_if_inside(&local) {
                     at = end;
@@ -222,7 +222,7 @@ impl Pipeline {
 
 impl Weekly {
     /// The end of this window if `local` is inside it.
-    fn end_if_inside(&self, local: &ZonedDateTime) -> Option<Timestamp> {
+    fn end_if_inside(&self, local: &Zoned) -> Option<Timestamp> {
         if !self.days.is_empty() && !self.days.contains(&local.weekday()) {
             return None;
         }
@@ -390,7 +390,7 @@ fn local_instant(
         text.parse::<jiff::civil::Date>()
             .map(|d| d.to_datetime(Time::midnight()))
     });
-    match civil.and_then(|dt| dt.to_zoned_datetime(tz.clone())) {
+    match civil.and_then(|dt| dt.to_zoned(tz.clone())) {
         Ok(z) => Some(z.timestamp()),
         Err(e) => {
             problems.push((
