@@ -519,6 +519,132 @@ test('ehdeployRelease: an unknown action, a missing event or candidate fail the 
     assert result.message == 'ehdeployRelease: `candidate` is required'
 }
 
+// ---- ehdeployRollout and ehdeployCanary -----------------------------------------------------
+
+String rolloutFixtures = 'crates/ehdeploy/tests/rollout'
+
+test('ehdeployRollout: crashloop.json fails the build naming patient-api and its next step, both ways') {
+    Map results = bothWays('ehdeployRollout', [objects: "${rolloutFixtures}/crashloop.json"])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == 'ehdeploy rollout: 1 app(s) need a person: patient-api stalled, next fix-configuration-or-roll-back': way
+    }
+    assert jenkins.echoed[0].startsWith('patient-api stalled fix-configuration-or-roll-back: the new pods never became ready ')
+    assert jenkins.echoed[1] == '  patient-api-7d9f-dddd1/patient-api: CrashLoopBackOff, 5 restarts; ' +
+                                'last state terminated: Error, exit code 1; ' +
+                                'back-off 2m40s restarting failed container=patient-api pod=patient-api-7d9f-dddd1_medilink'
+}
+
+test('ehdeployRollout: failOnProblem false returns the parity answer, both ways') {
+    Map results = bothWays('ehdeployRollout', [objects: "${rolloutFixtures}/crashloop.json", failOnProblem: false])
+    assert plain(results.cli) && plain(results.native)
+    assert results.cli == results.native
+    assert results.cli == parse(answerText('rollout-health-crashloop'))
+    assert jenkins.errors.isEmpty()
+}
+
+test('ehdeployRollout: healthy.json passes, both ways') {
+    Map results = bothWays('ehdeployRollout', [objects: "${rolloutFixtures}/healthy.json", apps: ['patient-api']])
+    results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+    assert results.cli == results.native
+    assert results.cli.apps*.state == ['healthy']
+    assert results.cli.apps*.next == ['nothing']
+    assert jenkins.echoed == ['patient-api healthy nothing: 3 of 3 replicas of the new revision ready']
+}
+
+test('ehdeployRollout: degraded.json asks for a roll-back, with the failing probe') {
+    def result = step('ehdeployRollout', [objects: "${rolloutFixtures}/degraded.json"])
+    assert result instanceof PipelineError
+    assert result.message == 'ehdeploy rollout: 1 app(s) need a person: patient-api degraded, next roll-back'
+    assert jenkins.echoed.contains('  patient-api-7d9f-hhhh2/patient-api: NotReady, 4 restarts; ' +
+                                   'liveness probe: HTTP GET /health/live on port 8080 failing; ' +
+                                   'last state terminated: Error, exit code 137')
+}
+
+test('ehdeployRollout: namespace runs kubectl on the agent first, both ways') {
+    File fakeKubectl = new File(scratch, 'fake kubectl')
+    File kubectlLog = new File(scratch, 'kubectl.log')
+    fakeKubectl.text = '#!/bin/sh\n' +
+                       "echo \"\$@\" >> '${kubectlLog.path}'\n" +
+                       "cat '${new File(root, "${rolloutFixtures}/crashloop.json").path}'\n"
+    fakeKubectl.setExecutable(true)
+    String kubectl = org.ehdeploy.Steps.shellQuote(fakeKubectl.path)
+    Map results = bothWays('ehdeployRollout', [namespace: 'medilink', kubectl: kubectl, failOnProblem: false])
+    assert results.cli == results.native
+    assert results.cli == parse(answerText('rollout-health-crashloop'))
+    assert kubectlLog.readLines() == ['get deploy,rs,pods -n medilink -o json'] * 2
+    assert jenkins.commands[0].contains("get deploy,rs,pods -n 'medilink' -o json > ")
+    def failing = step('ehdeployRollout', [namespace: 'medilink', kubectl: 'false'])
+    assert failing instanceof PipelineError
+    assert failing.message == 'ehdeployRollout: `false get deploy,rs,pods -n medilink -o json` exited with status 1'
+}
+
+test('ehdeployRollout: objects or namespace, not both, not neither; a missing file is an error answer') {
+    def result = step('ehdeployRollout', [:])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRollout: `objects` (a file) or `namespace`')
+    result = step('ehdeployRollout', [objects: 'a.json', namespace: 'medilink'])
+    assert result instanceof PipelineError
+    assert result.message == 'ehdeployRollout: give either `objects` or `namespace`, not both'
+    Map results = bothWays('ehdeployRollout', [objects: 'no-such-objects.json'])
+    results.each { way, result2 ->
+        assert result2 instanceof PipelineError: way
+        assert result2.message.startsWith('ehdeploy rollout_health failed [io]: cannot read no-such-objects.json'): way
+    }
+}
+
+Map canaryQuestions = questions.findAll { it.name.startsWith('canary-') }.collectEntries { [(it.name): parse(it.request as String)] }
+test('the parity questions have the three canary requests') {
+    assert canaryQuestions.keySet() == ['canary-errors-roll-back', 'canary-no-traffic-inconclusive', 'canary-healthy-continues'] as Set
+}
+canaryQuestions.each { String name, Map request ->
+    test("ehdeployCanary: ${name} gives the recorded answer, both ways") {
+        Map expected = parse(answerText(name))
+        Map results = bothWays('ehdeployCanary', request + [failOnRollBack: false])
+        results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+        assert plain(results.cli) && plain(results.native)
+        assert results.cli == results.native
+        assert results.cli == expected
+        assert jenkins.echoed[0] == "ehdeploy canary: ${expected.action} at weight ${expected.state.weight}: ${expected.reason}".toString()
+        assert jenkins.echoed.size() == 1 + expected.checks.size()
+        assert jenkins.errors.isEmpty()
+    }
+}
+
+test('ehdeployCanary: a roll-back fails the build with its reason, both ways') {
+    Map results = bothWays('ehdeployCanary', canaryQuestions['canary-errors-roll-back'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == 'ehdeploy canary: roll-back: failed check 2 of 2 at weight 30: request-success-rate 80 is below min 99': way
+    }
+    assert jenkins.echoed.contains('  request-success-rate failed: 80 is below min 99')
+}
+
+test('ehdeployCanary: the state carries from one check to the next (GString keys and values too)') {
+    Map request = canaryQuestions['canary-healthy-continues']
+    String metric = 'request-success-rate'
+    Map first = step('ehdeployCanary', [analysis: request.analysis, samples: request.samples])
+    assert first.action == 'continue'
+    assert first.state == [weight: 10, failedChecks: 0, inconclusiveChecks: 0]
+    Map second = step('ehdeployCanary', [analysis: request.analysis, state: first.state,
+                                         samples: ["${metric}": [value: 99.5], 'request-duration': 'no-data']])
+    assert second.action == 'inconclusive'
+    assert second.state == [weight: 10, failedChecks: 0, inconclusiveChecks: 1]
+}
+
+test('ehdeployCanary: an invalid analysis fails the build with [usage], both ways') {
+    Map analysis = [threshold: 0, stepWeight: 10, metrics: [[name: 'request-success-rate', thresholdRange: [min: 99]]]]
+    Map results = bothWays('ehdeployCanary', [analysis: analysis, samples: ['request-success-rate': [value: 99.9]]])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith('ehdeploy canary_decide failed [usage]: the canary analysis is not valid: '): way
+        assert result.message.contains('(/threshold)'): way
+    }
+    def result = step('ehdeployCanary', [samples: [:]])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployCanary: `analysis`')
+}
+
 test('the CLI path leaves no scratch files behind') {
     assert !new File(tmp).list()
 }

@@ -213,6 +213,99 @@ class Steps implements Serializable {
         return null
     }
 
+    /** The roll-out states that need a person: ehdeployRollout fails the build on them. */
+    static final List<String> ROLLOUT_PROBLEM_STATES = ['stalled', 'degraded', 'unknown']
+
+    /**
+     * ehdeployRollout: `rollout_health`, how each app's roll-out stands, from the objects of
+     * `kubectl get deploy,rs,pods -o json`: a file (`objects`), or fetched from `namespace`
+     * with `kubectl` on the agent first.
+     */
+    Map rollout(Map given) {
+        Map config = configure('ehdeployRollout', given)
+        boolean fetch = config.objects == null || config.objects == ''
+        if (fetch) {
+            if (config.namespace == null || config.namespace == '') {
+                script.error('ehdeployRollout: `objects` (a file) or `namespace` (to run kubectl in) is required')
+            }
+        } else if (config.namespace != null) {
+            script.error('ehdeployRollout: give either `objects` or `namespace`, not both')
+        }
+        String objects = fetch ? kubectlObjects(config) : config.objects.toString()
+        Map answer
+        try {
+            answer = ask(config, 'rollout_health', compact([objects    : objects,
+                                                            platform   : config.platform,
+                                                            environment: config.env,
+                                                            apps       : asList(config.apps)]))
+        } finally {
+            if (fetch) {
+                script.sh(script: "rm -f ${shellQuote(objects)}", returnStatus: true)
+            }
+        }
+        script.echo(rolloutLines(answer.apps as List).join('\n'))
+        List<String> problems = rolloutProblems(answer.apps as List)
+        if (!problems.isEmpty() && config.failOnProblem) {
+            script.error("ehdeploy rollout: ${problems.size()} app(s) need a person: ${problems.join('; ')}")
+        }
+        return answer
+    }
+
+    /**
+     * `<kubectl> get deploy,rs,pods -n <namespace> -o json > <tmpDir>/kubectl-<uuid>.json` on
+     * the agent; the file's path (absolute under the workspace for `native`, which reads it
+     * on the controller).
+     */
+    private String kubectlObjects(Map config) {
+        String file = "${config.tmpDir}/kubectl-${UUID.randomUUID()}.json"
+        if (config['native'] && !file.startsWith('/')) {
+            String workspace = workspaceDir()
+            if (workspace) {
+                file = "${workspace}/${file}"
+            }
+        }
+        String command = "mkdir -p ${shellQuote(config.tmpDir as String)} && " +
+                         "${config.kubectl} get deploy,rs,pods -n ${shellQuote(config.namespace as String)} -o json > ${shellQuote(file)}"
+        int status = script.sh(script: command, returnStatus: true) as int
+        if (status != 0) {
+            script.sh(script: "rm -f ${shellQuote(file)}", returnStatus: true)
+            script.error("ehdeployRollout: `${config.kubectl} get deploy,rs,pods -n ${config.namespace} -o json` exited with status ${status}")
+        }
+        return file
+    }
+
+    /** The build's workspace (`env.WORKSPACE`), or null. */
+    private String workspaceDir() {
+        try {
+            def workspace = script.env?.WORKSPACE
+            return workspace ? workspace.toString() : null
+        } catch (Exception ignored) {
+            return null
+        }
+    }
+
+    /** ehdeployCanary: `canary_decide`, the decision after one check of a canary analysis. */
+    Map canary(Map given) {
+        Map config = configure('ehdeployCanary', given)
+        if (!(config.analysis instanceof Map)) {
+            script.error('ehdeployCanary: `analysis` (a Map: threshold, stepWeight or stepWeights, metrics, ...) is required')
+        }
+        if (!(config.samples instanceof Map)) {
+            script.error('ehdeployCanary: `samples` (a Map by metric name: [value: n], \'no-data\' or [error: \'...\']) is required')
+        }
+        if (config.state != null && !(config.state instanceof Map)) {
+            script.error('ehdeployCanary: `state` must be a Map (weight, failedChecks, inconclusiveChecks): the last decision\'s `state`')
+        }
+        Map answer = ask(config, 'canary_decide', compact([analysis: plainCopy(config.analysis),
+                                                           state   : plainCopy(config.state),
+                                                           samples : plainCopy(config.samples)]))
+        script.echo(canaryLines(answer).join('\n'))
+        if (answer.action == 'roll-back' && config.failOnRollBack) {
+            script.error("ehdeploy canary: roll-back: ${answer.reason}")
+        }
+        return answer
+    }
+
     // ---- asking ehdeploy ----------------------------------------------------------------
 
     /** The answer of `op` on `request`, through the CLI or in-process; fails the build on an error answer. */
@@ -501,6 +594,53 @@ class Steps implements Serializable {
         artifacts.each { String app, Map artifact ->
             String image = artifact.image ? " ${artifact.image}${artifact.digest ? '@' + artifact.digest : ''}" : ''
             lines << "  ${app} ${artifact.chart} ${artifact.version}${image}".toString()
+        }
+        return lines
+    }
+
+    /**
+     * One line per app, `patient-api stalled fix-configuration-or-roll-back: <reason>`, and
+     * one indented line per problem: `pod/container: reason, N restarts; probe failing; last state ...; message`.
+     */
+    @NonCPS
+    static List<String> rolloutLines(List apps) {
+        if (!apps) {
+            return ['ehdeploy rollout: no deployments found']
+        }
+        List<String> lines = []
+        apps.each { Map app ->
+            lines << "${app.app} ${app.state} ${app.next}: ${app.reason}".toString()
+            (app.problems as List ?: []).each { Map problem ->
+                List<String> parts = ["${problem.reason}, ${problem.restarts} restarts".toString()]
+                if (problem.probe) {
+                    parts << "${problem.probe} failing".toString()
+                }
+                if (problem.lastState) {
+                    parts << "last state ${problem.lastState}".toString()
+                }
+                if (problem.message) {
+                    parts << problem.message.toString()
+                }
+                lines << "  ${problem.pod}/${problem.container}: ${parts.join('; ')}".toString()
+            }
+        }
+        return lines
+    }
+
+    /** `patient-api stalled, next fix-configuration-or-roll-back` for each app that needs a person. */
+    @NonCPS
+    static List<String> rolloutProblems(List apps) {
+        return (apps ?: []).findAll { Map app -> app.state in ROLLOUT_PROBLEM_STATES }.collect { Map app ->
+            "${app.app} ${app.state}, next ${app.next}".toString()
+        }
+    }
+
+    /** `ehdeploy canary: continue at weight 20: <reason>`, then `  metric verdict: note` per metric. */
+    @NonCPS
+    static List<String> canaryLines(Map answer) {
+        List<String> lines = ["ehdeploy canary: ${answer.action} at weight ${answer.state?.weight}: ${answer.reason}".toString()]
+        (answer.checks as List ?: []).each { Map check ->
+            lines << "  ${check.metric} ${check.verdict}: ${check.note}".toString()
         }
         return lines
     }

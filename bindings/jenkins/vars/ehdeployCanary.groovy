@@ -1,0 +1,4 @@
+// ehdeployCanary: see ehdeployCanary.txt. The work is in org.ehdeploy.Steps, shared by every step.
+def call(Map config = [:]) {
+    return new org.ehdeploy.Steps(this).canary(config)
+}
