@@ -8,7 +8,7 @@ use crate::plan::PromotionNote;
 use crate::platform::{load_platform, Platform};
 use crate::report::Finding;
 use crate::source::{pointer_join, Limits, SourceMap};
-use crate::spec::{normalize, LoadedSpec};
+use crate::spec::{load_spec, normalize, LoadOptions, LoadedSpec};
 
 /// Load the platform file at `at` (a platform repo's folder, or the file itself). `Err` when
 /// there is no such file; `None` in the result when the file has errors (in the findings).
@@ -40,6 +40,19 @@ pub(super) fn open_platform(
         limits,
     )
     .map_err(|e| Error::io(&path, e))
+}
+
+/// Load DSFs merged in order; a read error is reported against the first file, where the
+/// merge starts.
+pub(super) fn load(
+    sources: &mut SourceMap,
+    files: &[PathBuf],
+    options: &LoadOptions<'_>,
+) -> Result<LoadedSpec, Error> {
+    load_spec(sources, files, options).map_err(|e| {
+        let first = files.first().map_or(Path::new("."), PathBuf::as_path);
+        Error::io(first, e)
+    })
 }
 
 /// The DSFs of an environment, or a usage error that names the environments there are.

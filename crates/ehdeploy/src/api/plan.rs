@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{environment_files, manual_findings, open_platform};
+use super::common::{environment_files, load, manual_findings, open_platform};
 use super::validate::{limits, lookup, tag};
 use crate::error::Error;
 use crate::plan::{diff, promote, Plan, PlanContext, Side};
 use crate::platform::SecretsConfig;
 use crate::report::Report;
 use crate::source::SourceMap;
-use crate::spec::{load_spec, normalize, LoadOptions, ValuesCache};
+use crate::spec::{normalize, LoadOptions, ValuesCache};
 
 /// Ask for the plan from one desired state to another (e.g. `master` before and after a change).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -97,11 +97,8 @@ pub fn plan(request: &PlanRequest) -> Result<Planned, Error> {
         vars: Some(&vars),
         substitute_values: false,
     };
-    let first = |files: &[PathBuf]| files.first().map_or(PathBuf::from("."), |f| f.clone());
-    let old = load_spec(&mut sources, &request.old, &options)
-        .map_err(|e| Error::io(Path::new(&first(&request.old)), e))?;
-    let new = load_spec(&mut sources, &request.new, &options)
-        .map_err(|e| Error::io(Path::new(&first(&request.new)), e))?;
+    let old = load(&mut sources, &request.old, &options)?;
+    let new = load(&mut sources, &request.new, &options)?;
     let environment = request.environment.as_deref();
     findings.extend(tag(old.findings.clone(), environment));
     findings.extend(tag(new.findings.clone(), environment));
@@ -213,11 +210,8 @@ pub fn promotion_plan(request: &PromotionRequest) -> Result<Planned, Error> {
         vars: Some(&vars),
         substitute_values: false,
     };
-    let first = |files: &[PathBuf]| files.first().map_or(PathBuf::from("."), |f| f.clone());
-    let source = load_spec(&mut sources, &from_files, &options)
-        .map_err(|e| Error::io(Path::new(&first(&from_files)), e))?;
-    let target = load_spec(&mut sources, &to_files, &options)
-        .map_err(|e| Error::io(Path::new(&first(&to_files)), e))?;
+    let source = load(&mut sources, &from_files, &options)?;
+    let target = load(&mut sources, &to_files, &options)?;
     findings.extend(tag(source.findings.clone(), Some(&request.from)));
     findings.extend(tag(target.findings.clone(), Some(&request.to)));
     let mut cache = ValuesCache::new();
@@ -385,8 +379,7 @@ pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error>
     let mut loaded = IndexMapOf::new();
     for env in &platform.file.environments {
         let files: Vec<PathBuf> = env.dsf.iter().map(|d| platform.resolve(d)).collect();
-        let first = files.first().cloned().unwrap_or_default();
-        let spec = load_spec(&mut sources, &files, &options).map_err(|e| Error::io(&first, e))?;
+        let spec = load(&mut sources, &files, &options)?;
         for f in &spec.files {
             usage
                 .dsf

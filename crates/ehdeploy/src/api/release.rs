@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::common::{environment_files, open_platform};
+use super::common::{environment_files, load, open_platform};
 use super::error::{ApiError, ErrorCode};
 use super::validate::{limits, lookup};
 use crate::error::Error;
@@ -19,7 +19,7 @@ use crate::promotion::{
     Status,
 };
 use crate::source::SourceMap;
-use crate::spec::{load_spec, LoadOptions, ValuesCache};
+use crate::spec::{LoadOptions, ValuesCache};
 use crate::Severity;
 
 /// Ask to record one event of a release candidate.
@@ -379,8 +379,7 @@ pub fn release_artifacts(request: &ArtifactsRequest) -> Result<ArtifactsResponse
         substitute_values: false,
     };
     let mut sources = SourceMap::new();
-    let first = files.first().cloned().unwrap_or_default();
-    let spec = load_spec(&mut sources, &files, &options).map_err(|e| Error::io(&first, e))?;
+    let spec = load(&mut sources, &files, &options)?;
     let mut findings = Vec::new();
     let mut cache = ValuesCache::new();
     let side = Side::build(

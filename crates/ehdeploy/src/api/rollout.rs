@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{environment_files, open_platform};
+use super::common::{environment_files, load, open_platform};
 use super::error::{ApiError, ErrorCode};
 use super::validate::{limits, lookup};
 use crate::error::Error;
 use crate::rollout::{health, Objects, RolloutReport, Wanted};
 use crate::source::SourceMap;
-use crate::spec::{load_spec, LoadOptions};
+use crate::spec::LoadOptions;
 
 /// Ask how each app's roll-out stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -99,8 +99,7 @@ fn environment_apps(
         vars: Some(&vars),
         substitute_values: false,
     };
-    let first = files.first().cloned().unwrap_or_default();
-    let spec = load_spec(&mut sources, &files, &options).map_err(|e| Error::io(&first, e))?;
+    let spec = load(&mut sources, &files, &options)?;
     let apps = spec
         .state
         .iter()

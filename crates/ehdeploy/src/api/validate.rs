@@ -1,18 +1,18 @@
 //! `validate` (DSFs, optionally against the platform) and `check` (a whole platform repo).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{environment_files, manual_findings, open_platform};
+use super::common::{environment_files, load, manual_findings, open_platform};
 use crate::error::Error;
 use crate::plan::{diff, promote, PlanContext, Side};
 use crate::platform::Platform;
 use crate::policy::check_spec_keeping_values;
 use crate::report::{Finding, NextPromotion, Report};
 use crate::source::{Limits, SourceMap};
-use crate::spec::{load_spec, normalize, AppValues, LoadOptions, LoadedSpec, ValuesCache};
+use crate::spec::{normalize, AppValues, LoadOptions, LoadedSpec, ValuesCache};
 use indexmap::IndexMap;
 
 /// Ask to validate desired-state files.
@@ -170,8 +170,7 @@ fn check_files(
     options: &LoadOptions<'_>,
     findings: &mut Vec<Finding>,
 ) -> Result<(usize, LoadedSpec, AppsValues), Error> {
-    let first = files.first().map_or(Path::new("."), PathBuf::as_path);
-    let spec = load_spec(sources, files, options).map_err(|e| Error::io(first, e))?;
+    let spec = load(sources, files, options)?;
     let apps = spec
         .state
         .as_ref()
