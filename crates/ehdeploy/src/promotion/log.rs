@@ -101,13 +101,15 @@ pub fn entry_line(
 }
 
 fn hex(bytes: &[u8]) -> String {
+    hex_digits(bytes).map(char::from).collect()
+}
+
+/// The lowercase hex digits of `bytes`, two per byte.
+fn hex_digits(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
 }
 
 /// How a log is broken.
@@ -365,14 +367,7 @@ fn parse_line(raw: &str, n: u64) -> Result<LogEntry, LogProblem> {
 
 /// Whether `hex` is the SHA-256 of `bytes`, in lowercase hex.
 fn hash_is(bytes: &[u8], hex: &str) -> bool {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let hex = hex.as_bytes();
-    hex.len() == 64
-        && digest.iter().enumerate().all(|(i, b)| {
-            hex[2 * i] == DIGITS[usize::from(b >> 4)]
-                && hex[2 * i + 1] == DIGITS[usize::from(b & 15)]
-        })
+    hex_digits(&Sha256::digest(bytes)).eq(hex.bytes())
 }
 
 /// The first bad entry of a log whose bytes are UTF-8 up to `valid`: an entry before the
