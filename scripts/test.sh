@@ -3,7 +3,8 @@
 # golden and end-to-end (CLI) tests, the benchmarks compiled (not run), then the bindings: the
 # C ABI's tests under valgrind, the Python wheel in a fresh venv (pytest, mypy --strict), the
 # Jenkins library with Groovy and JNA, and the same questions asked through all five ways.
-# What it needs from Debian (valgrind, pkg-config, groovy, libjna-java) it installs.
+# What it needs from Debian (valgrind, pkg-config, groovy, libjna-java, prometheus) it installs,
+# before the cargo tests, which run a real Prometheus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,23 @@ if [ ! -d ../shared/fixtures/helmsman ]; then
   exit 2
 fi
 
+echo "== system packages for the tests"
+missing=()
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v groovy >/dev/null 2>&1 || missing+=(groovy)
+[ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
+# The canary analysis's Prometheus client is tested against a real Prometheus.
+{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -27,21 +45,6 @@ echo "== doc tests"
 cargo test --workspace --doc --locked
 echo "== main job on the example platform"
 cargo run --quiet --locked -p ehdeploy-cli -- check examples/platform --color never
-
-echo "== system packages for the bindings' tests"
-missing=()
-command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-command -v cc >/dev/null 2>&1 || missing+=(gcc)
-command -v groovy >/dev/null 2>&1 || missing+=(groovy)
-[ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
 
 # The bindings' tests use a build with the `fault-injection` feature (an operation that
 # panics, to show that no panic crosses a binding), in its own target folder.

@@ -593,7 +593,7 @@ test('ehdeployRollout: objects or namespace, not both, not neither; a missing fi
     }
 }
 
-Map canaryQuestions = questions.findAll { it.name.startsWith('canary-') }.collectEntries { [(it.name): parse(it.request as String)] }
+Map canaryQuestions = questions.findAll { it.op == 'canary_decide' }.collectEntries { [(it.name): parse(it.request as String)] }
 test('the parity questions have the three canary requests') {
     assert canaryQuestions.keySet() == ['canary-errors-roll-back', 'canary-no-traffic-inconclusive', 'canary-healthy-continues'] as Set
 }
@@ -644,6 +644,263 @@ test('ehdeployCanary: an invalid analysis fails the build with [usage], both way
     assert result instanceof PipelineError
     assert result.message.startsWith('ehdeployCanary: `analysis`')
 }
+
+// ---- ehdeployCanary's analyze and resources modes, and EhDeploy's canary methods ------------
+
+String resourcesText = answerText('canary-resources-prod')
+Map unreachable = parse(questions.find { it.name == 'error-canary-analyze-unreachable' }.request as String)
+String unreachableMessage = parse(answerText('error-canary-analyze-unreachable')).error.message
+
+test('libehdeploy has both canary operations (canary_analyze needs the core\'s prometheus feature)') {
+    assert ['canary_resources', 'canary_analyze'].every { it in ehd.call('version', [:]).operations }
+}
+
+test('EhDeploy.canaryResources and canaryResourcesJson: the parity answer') {
+    assert ehd.canaryResourcesJson('examples/platform', 'prod') == resourcesText
+    Map list = ehd.canaryResources('examples/platform', 'prod')
+    assert plain(list)
+    assert list == parse(resourcesText)
+    assert list.items*.metadata*.name == ['patient-api', 'patient-portal']
+    assert ehd.canaryResources('examples/platform', 'prod', ['patient-portal']).items == [list.items[1]]
+    assert ehd.canaryResources('examples/platform', 'prod', ['patient-apy']).error.code == 'usage'
+}
+
+test('EhDeploy.canaryAnalyze: Prometheus unreachable is an io error, the parity answer') {
+    Map answer = ehd.canaryAnalyze(unreachable + [candidate: null])
+    assert answer == parse(answerText('error-canary-analyze-unreachable'))
+    assert answer.error.code == 'io'
+}
+
+/**
+ * A stand-in for Prometheus in this JVM: `/api/v1/query_range` answers one series with a value
+ * at every step, by what the query asks: `histogram_quantile` (the request duration) gives
+ * `fakeDuration`, any other query (the success rate) `fakeSuccessRate`.
+ */
+Map fake = [successRate: '99.9', duration: '120', queries: Collections.synchronizedList([])]
+com.sun.net.httpserver.HttpServer prometheus = com.sun.net.httpserver.HttpServer.create(
+    new InetSocketAddress(InetAddress.getByName('127.0.0.1'), 0), 0)
+prometheus.createContext('/api/v1/query_range') { exchange ->
+    Map params = exchange.requestURI.rawQuery.split('&').collectEntries {
+        List kv = it.split('=', 2) as List
+        [(URLDecoder.decode(kv[0] as String, 'UTF-8')): URLDecoder.decode(kv[1] as String, 'UTF-8')]
+    }
+    fake.queries << params.query
+    String value = params.query.contains('histogram_quantile') ? fake.duration : fake.successRate
+    long start = new BigDecimal(params.start as String).longValue()
+    long end = new BigDecimal(params.end as String).longValue()
+    int stepSeconds = Integer.parseInt(params.step as String)
+    List values = (start..end).step(stepSeconds).collect { [it, value] }
+    byte[] body = groovy.json.JsonOutput.toJson([status: 'success',
+                                                 data  : [resultType: 'matrix', result: [[metric: [:], values: values]]]]).getBytes('UTF-8')
+    exchange.responseHeaders.add('Content-Type', 'application/json')
+    exchange.sendResponseHeaders(200, body.length)
+    exchange.responseBody.withStream { it.write(body) }
+}
+prometheus.start()
+String prometheusUrl = "http://127.0.0.1:${prometheus.address.port}"
+String canaryStart = '2026-11-20T10:00:00Z'
+Map analyzeConfig = [mode: 'analyze', platform: 'examples/platform', env: 'prod', app: 'patient-api',
+                     prometheus: prometheusUrl, since: canaryStart, at: '2026-11-20T10:20:00Z']
+
+test('ehdeployCanary analyze: a healthy canary is promoted, the same Map both ways') {
+    fake.queries.clear()
+    Map results = bothWays('ehdeployCanary', analyzeConfig)
+    results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+    assert plain(results.cli) && plain(results.native)
+    assert results.cli == results.native
+    // What EhDeploy (and so the library's answer) says, too.
+    assert results.cli == ehd.canaryAnalyze(platform: 'examples/platform', environment: 'prod', app: 'patient-api',
+                                            prometheus: prometheusUrl, since: canaryStart, at: '2026-11-20T10:20:00Z')
+    Map run = results.cli.run
+    assert run.checks*.at == (1..6).collect { String.format('2026-11-20T10:%02d:00Z', it) }
+    assert run.checks*.decision*.action == ['continue'] * 5 + ['promote']
+    assert run.checks*.decision*.state*.weight == [10, 20, 30, 40, 50, 50]
+    assert run.action == 'promote' && run.nextCheck == null
+    assert results.cli.prometheus == prometheusUrl
+    assert results.cli.analysisSource == 'platform.yaml at /canary/analysis'
+    assert results.cli.recorded == null
+    assert fake.queries.size() == 6   // two metrics, each in one range query: the CLI, native, EhDeploy
+    assert jenkins.echoed[0] == 'ehdeploy canary patient-api in prod: promote at weight 50 after 6 check(s) ' +
+                                'from 2026-11-20T10:00:00Z to 2026-11-20T10:20:00Z'
+    assert jenkins.echoed[1].startsWith('  2026-11-20T10:01:00Z continue at weight 10: ')
+    assert jenkins.echoed.size() == 7
+    assert jenkins.errors.isEmpty()
+}
+
+test('ehdeployCanary analyze: halfway, the next check is due; timeoutSeconds and retries reach both ways') {
+    Map config = analyzeConfig + [at: '2026-11-20T10:02:30Z', timeoutSeconds: 3, retries: 0]
+    Map results = [cli: step('ehdeployCanary', config)]
+    assert jenkins.commands[0].contains("ehdeploy canary analyze '--platform' 'examples/platform' '--env' 'prod' " +
+                                        "'--app' 'patient-api' '--prometheus' '${prometheusUrl}' '--since' '${canaryStart}' " +
+                                        "'--at' '2026-11-20T10:02:30Z' '--timeout' '3' '--retries' '0' '--format' 'json' > ")
+    results.native = step('ehdeployCanary', config + [native: true])
+    assert results.cli instanceof Map && results.cli == results.native
+    assert results.cli.run.action == 'continue'
+    assert results.cli.run.nextCheck == '2026-11-20T10:03:00Z'
+    assert jenkins.echoed[0].endsWith('; next check at 2026-11-20T10:03:00Z')
+    results = bothWays('ehdeployCanary', analyzeConfig + [at: '2026-11-20T10:00:30Z'])
+    assert results.cli == results.native
+    assert results.cli.run.checks == [] && results.cli.run.action == null
+    assert jenkins.echoed[0].startsWith('ehdeploy canary patient-api in prod: no check yet after 0 check(s) ')
+}
+
+test('ehdeployCanary analyze: an erroring canary is rolled back and fails the build, both ways') {
+    fake.successRate = '80'
+    try {
+        Map results = bothWays('ehdeployCanary', analyzeConfig)
+        results.each { way, result ->
+            assert result instanceof PipelineError: way
+            assert result.message.startsWith('ehdeploy canary: roll-back: '): way
+        }
+        assert results.cli.message == results.native.message
+        results = bothWays('ehdeployCanary', analyzeConfig + [failOnRollBack: false])
+        assert results.cli instanceof Map && results.cli == results.native
+        assert results.cli.run.action == 'roll-back'
+        assert results.cli.run.checks.size() == 5   // threshold 5
+        assert jenkins.errors.isEmpty()
+    } finally {
+        fake.successRate = '99.9'
+    }
+}
+
+test('ehdeployCanary analyze: Prometheus unreachable fails the build with [io], the same message both ways') {
+    Map config = [mode: 'analyze', platform: unreachable.platform, env: unreachable.environment, app: unreachable.app,
+                  prometheus: unreachable.prometheus, since: unreachable.since, at: unreachable.at, retries: unreachable.retries]
+    Map results = bothWays('ehdeployCanary', config)
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == "ehdeploy canary_analyze failed [io]: ${unreachableMessage}".toString(): way
+    }
+}
+
+test('ehdeployCanary analyze: an unknown app fails the build with [usage], both ways') {
+    Map results = bothWays('ehdeployCanary', analyzeConfig + [app: 'patient-apy'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == 'ehdeploy canary_analyze failed [usage]: `patient-apy` is not an enabled app of prod ' +
+                                 '(did you mean `patient-api`?)': way
+    }
+}
+
+test('ehdeployCanary analyze: a finished run is recorded in the candidate\'s log; a refusal fails the build, both ways') {
+    String example = '2026.11.24-1'   // examples/platform's candidate, which has not reached prod
+    Map copies = [cli: new File(scratch, 'canary-cli'), native: new File(scratch, 'canary-native')]
+    copies.each { String way, File copy -> copyTree(new File(root, 'examples/platform'), copy) }
+    Map results = [:]
+    copies.each { String way, File copy ->
+        results[way] = step('ehdeployCanary', analyzeConfig + [platform: copy.path, candidate: example,
+                                                                actor: [name: 'dave', roles: ['qa-lead', 'prod-promoter']],
+                                                                native: way == 'native'])
+    }
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith('ehdeploy canary: canary-passed evidence refused: ['): way
+    }
+    assert results.cli.message == results.native.message
+    jenkins.buildUser = 'erin'
+    try {
+        copies.each { String way, File copy ->
+            results[way] = step('ehdeployCanary', analyzeConfig + [platform: copy.path, candidate: example, failOnRefusal: false,
+                                                                    actor: [roles: ['qa-lead']], native: way == 'native'])
+        }
+    } finally {
+        jenkins.buildUser = null
+    }
+    results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+    Map recorded = [cli: results.cli.recorded, native: results.native.recorded]
+    assert results.cli.findAll { it.key != 'recorded' } == results.native.findAll { it.key != 'recorded' }
+    assert recorded.cli.findAll { it.key != 'log' } == recorded.native.findAll { it.key != 'log' }
+    assert recorded.cli.log == new File(copies.cli, "promotions/${example}.jsonl").path
+    assert recorded.cli.decision.outcome == 'refused'
+    assert recorded.cli.entry.actor == [name: 'erin', roles: ['qa-lead']]
+    assert recorded.cli.entry.event.type == 'evidence'
+    assert recorded.cli.entry.event.kind == 'canary-passed'
+    assert recorded.cli.entry.event.environment == 'prod'
+    assert recorded.cli.entry.event.ok == true
+    assert jenkins.echoed.contains("ehdeploy canary: canary-passed evidence refused in ${recorded.native.log}".toString())
+    assert jenkins.errors.isEmpty()
+    // The refused evidence is in each log, which still verifies.
+    copies.each { String way, File copy ->
+        Map verified = ehd.call('verify_log', [platform: copy.path, candidate: example])
+        assert verified.ok && verified.entries == 12: way
+    }
+}
+
+test('ehdeployCanary analyze: required parameters, the actor with its candidate, whole numbers') {
+    def result = step('ehdeployCanary', [mode: 'analyze', platform: 'examples/platform', env: 'prod'])
+    assert result instanceof PipelineError
+    assert result.message == 'ehdeployCanary: `app` is required'
+    result = step('ehdeployCanary', analyzeConfig + [candidate: 'c1'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployCanary: `actor` is required with `candidate`')
+    result = step('ehdeployCanary', analyzeConfig + [actor: 'dave'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployCanary: `actor` records the outcome in the log of `candidate`')
+    result = step('ehdeployCanary', analyzeConfig + [retries: -1])
+    assert result instanceof PipelineError
+    assert result.message == "ehdeployCanary: `retries` must be a whole number, 0 or more, not '-1'"
+    result = step('ehdeployCanary', analyzeConfig + [timeoutSeconds: '10'])
+    assert result instanceof PipelineError
+}
+
+test('ehdeployCanary: an unknown mode, another mode\'s parameters and unknown ones fail the build') {
+    def result = step('ehdeployCanary', [mode: 'judge'])
+    assert result instanceof PipelineError
+    assert result.message == "ehdeployCanary: `mode` must be one of decide, analyze, resources, not 'judge'"
+    result = step('ehdeployCanary', analyzeConfig + [samples: [:], output: 'x.json'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith("ehdeployCanary: `output`, `samples` not for mode 'analyze', whose parameters are platform, env, app, ")
+    result = step('ehdeployCanary', [analysis: [:], samples: [:], app: 'patient-api'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith("ehdeployCanary: `app` not for mode 'decide'")
+    result = step('ehdeployCanary', [mode: 'resources', platform: 'examples/platform', env: 'prod', ouptut: 'x.json'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployCanary: unknown parameter(s) ouptut; known: ')
+}
+
+test('ehdeployCanary resources: the List written to output byte for byte, the same Map both ways') {
+    Map files = [cli: new File(scratch, 'flagger/cli/flagger.json'), native: new File(scratch, 'flagger/native/flagger.json')]
+    Map results = [:]
+    files.each { String way, File file ->
+        results[way] = step('ehdeployCanary', [mode: 'resources', platform: 'examples/platform', env: 'prod',
+                                               output: file.path, native: way == 'native'])
+        assert results[way] instanceof Map: "${way}: ${results[way]}"
+        assert file.getText('UTF-8') == resourcesText + '\n': way
+        assert jenkins.echoed == ["ehdeploy canary: 2 Flagger object(s) of prod in ${file.path}: ".toString() +
+                                  'Canary medilink/patient-api, Canary medilink/patient-portal']
+    }
+    assert plain(results.cli) && plain(results.native)
+    assert results.cli == results.native
+    assert results.cli == parse(resourcesText)
+}
+
+test('ehdeployCanary resources: some apps; without output only the Map, both ways') {
+    Map results = bothWays('ehdeployCanary', [mode: 'resources', platform: 'examples/platform', env: 'prod',
+                                              apps: ['patient-portal', 'patient-api']])
+    assert results.cli instanceof Map && results.cli == results.native
+    assert results.cli.items*.metadata*.name == ['patient-api', 'patient-portal']
+    results = bothWays('ehdeployCanary', [mode: 'resources', platform: 'examples/platform', env: 'prod', apps: 'patient-portal'])
+    assert results.cli == results.native
+    assert results.cli.items == [parse(resourcesText).items[1]]
+    assert jenkins.echoed == ['ehdeploy canary: 1 Flagger object(s) of prod: Canary medilink/patient-portal']
+}
+
+test('ehdeployCanary resources: an app with canary off fails the build with [usage] and leaves no file, both ways') {
+    Map files = [cli: new File(scratch, 'flagger-off-cli.json'), native: new File(scratch, 'flagger-off-native.json')]
+    files.each { String way, File file ->
+        file.text = 'stale'
+        def result = step('ehdeployCanary', [mode: 'resources', platform: 'examples/platform', env: 'prod',
+                                             apps: ['appointments'], output: file.path, native: way == 'native'])
+        assert result instanceof PipelineError: way
+        assert result.message == 'ehdeploy canary_resources failed [usage]: canary is off for `appointments` in prod': way
+        assert !file.exists(): way
+    }
+    def result = step('ehdeployCanary', [mode: 'resources', env: 'prod'])
+    assert result instanceof PipelineError
+    assert result.message == 'ehdeployCanary: `platform` is required'
+}
+
+prometheus.stop(0)
 
 test('the CLI path leaves no scratch files behind') {
     assert !new File(tmp).list()

@@ -127,7 +127,7 @@ def test_promote_spec_writes_only_with_write(tmp_path: pathlib.Path) -> None:
 
 def test_rules_schema_version() -> None:
     rules = ehdeploy.rules()
-    assert rules[0].id == "syntax/yaml" and len(rules) == 51
+    assert rules[0].id == "syntax/yaml" and len(rules) == 53
     assert ehdeploy.schema("dsf")["$id"].endswith("/dsf.schema.json")
     assert ehdeploy.version() == ehdeploy.__version__
     assert "promotion_plan" in ehdeploy.operations()

@@ -1,6 +1,8 @@
 //! The `ehdeploy` command line: a thin adapter over `ehdeploy::api`.
 
+mod canary;
 mod release;
+mod rollback;
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -128,6 +130,15 @@ enum Command {
         #[command(subcommand)]
         command: release::Release,
     },
+    /// Canary releases: judge a canary from Prometheus; the Flagger objects of the analyses.
+    Canary {
+        #[command(subcommand)]
+        command: canary::Canary,
+    },
+    /// Take an app (or an environment) back to the last revision of the spec's git history
+    /// where it ran something else and was healthy by record (or --to REV): the plan, and with
+    /// --write a new commit on the current branch. Exit 2 on an error.
+    Rollback(rollback::Rollback),
     /// Roll-out decisions.
     Rollout {
         #[command(subcommand)]
@@ -214,6 +225,16 @@ enum RolloutCommand {
         /// Only these apps (comma-separated).
         #[arg(long, value_delimiter = ',')]
         apps: Vec<String>,
+        /// The release candidate deployed: a finished roll-out goes to its audit log as
+        /// `deployed-healthy` evidence (positive or not).
+        #[arg(long, requires_all = ["actor", "platform"])]
+        candidate: Option<String>,
+        /// Who records it (a Jenkins user id).
+        #[arg(long = "as", value_name = "PRINCIPAL", requires = "candidate")]
+        actor: Option<String>,
+        /// The actor's roles (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = PromoteFormatArg::Human)]
         format: PromoteFormatArg,
@@ -451,16 +472,9 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
             print_out(&format!("{}\n", api::to_json(&schema)));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Release { command } => match release::run(command) {
-            Ok(code) => Ok(code),
-            Err(e) => {
-                eprintln!("{e}");
-                if let Some(help) = &e.help {
-                    eprintln!("  help: {help}");
-                }
-                Ok(ExitCode::from(2))
-            }
-        },
+        Command::Canary { command } => Ok(exit(canary::run(command))),
+        Command::Release { command } => Ok(exit(release::run(command))),
+        Command::Rollback(args) => Ok(exit(rollback::run(args))),
         Command::Rollout {
             command:
                 RolloutCommand::Health {
@@ -468,34 +482,54 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
                     platform,
                     environment,
                     apps,
+                    candidate,
+                    actor,
+                    roles,
                     format,
                 },
         } => {
-            let report = api::rollout_health(&api::RolloutHealthRequest {
+            let answer = api::rollout_health(&api::RolloutHealthRequest {
                 objects,
                 platform,
                 environment,
                 apps,
+                candidate,
+                actor: actor.map(|name| ehdeploy::promotion::Actor { name, roles }),
             });
-            let report = match report {
+            let answer = match answer {
                 Ok(r) => r,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(2));
-                }
+                Err(e) => return Ok(exit(Err(e))),
             };
             match format {
-                PromoteFormatArg::Json => print_out(&format!("{}\n", api::to_json(&report))),
-                PromoteFormatArg::Human => print_out(&report.human()),
+                PromoteFormatArg::Json => print_out(&format!("{}\n", api::to_json(&answer))),
+                PromoteFormatArg::Human => {
+                    let mut text = answer.report.human();
+                    if let Some(recorded) = &answer.recorded {
+                        text.push_str(&format!(
+                            "recorded: deployed-healthy {} in {}\n",
+                            match &recorded.entry.event {
+                                ehdeploy::promotion::Event::Evidence { ok: true, .. } => "ok",
+                                _ => "failed",
+                            },
+                            recorded.log
+                        ));
+                    }
+                    print_out(&text);
+                }
             }
-            let needs_person = report.apps.iter().any(|a| {
-                matches!(
-                    a.state,
-                    ehdeploy::rollout::RolloutState::Stalled
-                        | ehdeploy::rollout::RolloutState::Degraded
-                        | ehdeploy::rollout::RolloutState::Unknown
-                )
+            let refused = answer.recorded.as_ref().is_some_and(|r| {
+                matches!(r.decision, ehdeploy::promotion::Decision::Refused { .. })
             });
+            let report = &answer.report;
+            let needs_person = refused
+                || report.apps.iter().any(|a| {
+                    matches!(
+                        a.state,
+                        ehdeploy::rollout::RolloutState::Stalled
+                            | ehdeploy::rollout::RolloutState::Degraded
+                            | ehdeploy::rollout::RolloutState::Unknown
+                    )
+                });
             Ok(ExitCode::from(u8::from(needs_person)))
         }
         Command::Call { operation, request } => {
@@ -589,6 +623,17 @@ fn use_color(arg: ColorArg) -> bool {
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error worth a panic.
+/// The exit code of a command run through the API: its own, or 2 with the error printed.
+fn exit(result: Result<ExitCode, api::ApiError>) -> ExitCode {
+    result.unwrap_or_else(|e| {
+        eprintln!("{e}");
+        if let Some(help) = &e.help {
+            eprintln!("  help: {help}");
+        }
+        ExitCode::from(2)
+    })
+}
+
 pub(crate) fn print_out(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());

@@ -14,6 +14,8 @@ pub mod platform;
 pub mod policy;
 pub mod promotion;
 pub mod report;
+#[cfg(feature = "git")]
+pub mod rollback;
 pub mod rollout;
 pub mod rules;
 pub mod schema;

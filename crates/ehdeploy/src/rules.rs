@@ -271,6 +271,12 @@ rules! {
     /// A container port used twice.
     PORTS_DUPLICATE = "ports/duplicate", Error, "container ports are unique within an app",
         "Remove the duplicate port.";
+    /// Canary on, and no analysis to judge it by.
+    CANARY_NO_ANALYSIS = "canary/no-analysis", Error, "an app with canary on has a canary analysis",
+        "Give the app a `canary.analysis`, or the platform file a `canary.analysis` for every canary app.";
+    /// A canary analysis that is not valid.
+    CANARY_INVALID_ANALYSIS = "canary/invalid-analysis", Error, "canary analyses are valid",
+        "Fix the analysis as the message says: interval, threshold, weights and metrics as Flagger means them.";
     /// A namespace without the mesh injection label.
     MESH_INJECTION = "mesh/injection", Error, "every app's namespace has the service-mesh injection label",
         "Add the platform's mesh label to the namespace's `labels`.";

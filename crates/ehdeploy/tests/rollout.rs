@@ -266,3 +266,135 @@ fn malformed_objects_are_clear_errors() {
     let o = Objects::parse(r#"{"kind":"PodList","items":[{"metadata":{"name":"p"}}]}"#).unwrap();
     assert_eq!(o.pods.len(), 1);
 }
+
+/// A platform repo in a fresh folder with one environment `test` running `patient-api` in
+/// `medilink`, and the candidate `c1` deployed there.
+struct Platform(std::path::PathBuf);
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn deployed_platform() -> Platform {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "ehdeploy-rollout-{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("platform.yaml"),
+        "name: t\nenvironments:\n  - name: test\n    dsf: [test.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("test.yaml"),
+        "namespaces:\n  medilink: {}\napps:\n  patient-api:\n    namespace: medilink\n    enabled: true\n    chart: ehealth/ehealth-service\n    version: 2.0.0\n",
+    )
+    .unwrap();
+    let artifacts: ehdeploy::promotion::Artifacts = [(
+        "patient-api".to_string(),
+        ehdeploy::promotion::Artifact {
+            chart: "ehealth/ehealth-service".into(),
+            version: "2.0.0".into(),
+            image: None,
+            digest: None,
+        },
+    )]
+    .into();
+    for event in [
+        ehdeploy::promotion::Event::CandidateCreated {
+            candidate: "c1".into(),
+            revision: "abc".into(),
+            artifacts: artifacts.clone(),
+        },
+        ehdeploy::promotion::Event::Deployed {
+            environment: "test".into(),
+            artifacts,
+        },
+    ] {
+        ehdeploy::api::release_event(&ehdeploy::api::ReleaseEventRequest {
+            platform: dir.clone(),
+            candidate: "c1".into(),
+            actor: jenkins(),
+            event,
+            at: None,
+        })
+        .unwrap();
+    }
+    Platform(dir)
+}
+
+fn jenkins() -> ehdeploy::promotion::Actor {
+    ehdeploy::promotion::Actor {
+        name: "jenkins".into(),
+        roles: vec![],
+    }
+}
+
+/// The evidence recorded for `c1` after reading `fixture`: (ok, note), or none.
+fn recorded(platform: &Platform, fixture: &str) -> Option<(bool, String)> {
+    let answer = ehdeploy::api::rollout_health(&ehdeploy::api::RolloutHealthRequest {
+        objects: format!(
+            "{}/tests/rollout/{fixture}.json",
+            env!("CARGO_MANIFEST_DIR")
+        )
+        .into(),
+        platform: Some(platform.0.clone()),
+        environment: Some("test".into()),
+        apps: vec![],
+        candidate: Some("c1".into()),
+        actor: Some(jenkins()),
+    })
+    .unwrap();
+    let recorded = answer.recorded?;
+    assert!(matches!(
+        recorded.decision,
+        ehdeploy::promotion::Decision::Accepted
+    ));
+    match recorded.entry.event {
+        ehdeploy::promotion::Event::Evidence {
+            environment,
+            kind: ehdeploy::promotion::Evidence::DeployedHealthy,
+            ok,
+            note,
+        } if environment == "test" => Some((ok, note.unwrap_or_default())),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_finished_roll_out_is_recorded_as_deployed_healthy_evidence_and_a_running_one_is_not() {
+    let platform = deployed_platform();
+    assert_eq!(recorded(&platform, "progressing"), None);
+    assert_eq!(
+        recorded(&platform, "healthy"),
+        Some((true, "healthy: patient-api".into()))
+    );
+    let (ok, note) = recorded(&platform, "crashloop").unwrap();
+    assert!(!ok);
+    assert!(note.starts_with("patient-api: "), "{note}");
+    // Two decisions recorded, the log verifies.
+    let verified = ehdeploy::api::verify_log(&ehdeploy::api::VerifyLogRequest {
+        platform: platform.0.clone(),
+        candidate: "c1".into(),
+        head: None,
+    })
+    .unwrap();
+    assert!(verified.ok);
+    assert_eq!(verified.entries, 4);
+    // Recording needs the platform and the environment.
+    let e = ehdeploy::api::rollout_health(&ehdeploy::api::RolloutHealthRequest {
+        objects: format!("{}/tests/rollout/healthy.json", env!("CARGO_MANIFEST_DIR")).into(),
+        platform: None,
+        environment: None,
+        apps: vec![],
+        candidate: Some("c1".into()),
+        actor: Some(jenkins()),
+    })
+    .unwrap_err();
+    assert_eq!(e.code, ehdeploy::api::ErrorCode::Usage);
+}

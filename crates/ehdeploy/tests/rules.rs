@@ -1010,6 +1010,75 @@ fn probes_readiness() {
     );
 }
 
+/// An analysis as the app's values or the platform file write it, indented by `indent`.
+fn analysis(indent: &str, min: &str) -> String {
+    [
+        "interval: 1m",
+        "threshold: 3",
+        "stepWeight: 10",
+        "maxWeight: 50",
+        "metrics:",
+        "  - name: request-success-rate",
+        &format!("    thresholdRange: {{ min: {min} }}"),
+    ]
+    .iter()
+    .map(|l| format!("{indent}{l}\n"))
+    .collect()
+}
+
+#[test]
+fn canary_no_analysis() {
+    // Off: nothing to judge.
+    assert_clean(&values("canary:\n  enabled: false\n"));
+    // On, with the app's own analysis, or the platform's for this app, or its default.
+    assert_clean(&values(&format!(
+        "canary:\n  enabled: true\n  analysis:\n{}",
+        analysis("    ", "99")
+    )));
+    for section in [
+        format!("canary:\n  analysis:\n{}", analysis("    ", "99")),
+        format!("canary:\n  apps:\n    api:\n{}", analysis("      ", "99")),
+    ] {
+        assert_clean(
+            &values("canary:\n  enabled: true\n")
+                .file("platform.yaml", &format!("{PLATFORM}{section}")),
+        );
+    }
+    // Another app's analysis is not this one's.
+    let other = format!("canary:\n  apps:\n    web:\n{}", analysis("      ", "99"));
+    assert_findings(
+        &values("canary:\n  enabled: true\n").file("platform.yaml", &format!("{PLATFORM}{other}")),
+        &["canary/no-analysis error values.yaml:2:12 /canary/enabled"],
+    );
+    assert_findings(
+        &values("canary:\n  enabled: true\n"),
+        &["canary/no-analysis error values.yaml:2:12 /canary/enabled"],
+    );
+}
+
+#[test]
+fn canary_invalid_analysis() {
+    // In the values: each problem where it is.
+    assert_findings(
+        &values(&format!(
+            "canary:\n  enabled: true\n  analysis:\n{}",
+            analysis("    ", "0.99")
+        )),
+        &["canary/invalid-analysis error values.yaml:10:32 /canary/analysis/metrics/0/thresholdRange/min"],
+    );
+    // Not an analysis at all: an unknown key.
+    assert_findings(
+        &values("canary:\n  enabled: true\n  analysis:\n    iterations: 10\n"),
+        &["canary/invalid-analysis error values.yaml:4:5 /canary/analysis"],
+    );
+    // In the platform file, when the platform is loaded.
+    let bad = format!("canary:\n  analysis:\n{}", analysis("    ", "101"));
+    assert_findings(
+        &values("canary:\n  enabled: false\n").file("platform.yaml", &format!("{PLATFORM}{bad}")),
+        &["platform/invalid error platform.yaml:36:32 /canary/analysis/metrics/0/thresholdRange/min"],
+    );
+}
+
 #[test]
 fn ports_invalid() {
     assert_clean(&values("containerPort: 65535\n"));
@@ -1289,6 +1358,8 @@ const COVERED: &[&str] = &[
     "ports/invalid",
     "ports/duplicate",
     "mesh/injection",
+    "canary/no-analysis",
+    "canary/invalid-analysis",
 ];
 
 #[test]

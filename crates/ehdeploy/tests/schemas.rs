@@ -30,12 +30,23 @@ fn schemas_in_the_repo_equal_the_generated_ones() {
             path.display()
         );
     }
-    // No schema file without its type.
+    // No schema file without its type (the operations behind a feature this build has not:
+    // theirs are checked by the builds that have it, as the workspace's tests are).
+    let mut gated: Vec<&str> = Vec::new();
+    if cfg!(not(feature = "prometheus")) {
+        gated.push("api/canary_analyze.");
+    }
+    if cfg!(not(feature = "git")) {
+        gated.push("api/rollback.");
+    }
     for (dir, prefix) in [("schemas", ""), ("schemas/api", "api/")] {
         for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
             let file = entry.unwrap().file_name().into_string().unwrap();
             if let Some(stem) = file.strip_suffix(".schema.json") {
                 let name = format!("{prefix}{stem}");
+                if gated.iter().any(|g| name.starts_with(g)) {
+                    continue;
+                }
                 assert!(names.contains(&name), "{dir}/{file} has no type: remove it");
             }
         }

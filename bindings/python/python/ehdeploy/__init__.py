@@ -33,7 +33,12 @@ from ._errors import (
 )
 from ._model import (
     Action,
+    CanaryAnalysisResult,
+    CanaryCheck,
     CanaryDecision,
+    CanaryResources,
+    CanaryRun,
+    FlaggerObject,
     AppRollout,
     PodProblem,
     Artifact,
@@ -64,8 +69,15 @@ __version__: str = _native.__version__
 
 __all__ = [
     "Action",
+    "CanaryAnalysisResult",
+    "CanaryCheck",
     "CanaryDecision",
+    "CanaryResources",
+    "CanaryRun",
+    "FlaggerObject",
+    "canary_analyze",
     "canary_decide",
+    "canary_resources",
     "AppRollout",
     "PodProblem",
     "rollout_health",
@@ -366,6 +378,62 @@ def canary_decide(
     if state is not None:
         request["state"] = dict(state)
     return CanaryDecision.from_dict(call("canary_decide", request))
+
+
+def canary_resources(
+    platform: PathArg,
+    environment: str,
+    apps: Sequence[str] = (),
+) -> CanaryResources:
+    """The Flagger ``Canary`` (and ``MetricTemplate`` per custom metric) of each app with
+    canary on in ``environment`` (only ``apps``, each of which must have it on, when given),
+    from the same analysis :func:`canary_analyze` judges by."""
+    request: Dict[str, Any] = {"platform": _path(platform), "environment": environment}
+    if apps:
+        request["apps"] = list(apps)
+    return CanaryResources.from_dict(call("canary_resources", request))
+
+
+def canary_analyze(
+    platform: PathArg,
+    environment: str,
+    app: str,
+    *,
+    prometheus: Optional[str] = None,
+    since: Optional[str] = None,
+    at: Optional[str] = None,
+    candidate: Optional[str] = None,
+    actor: Optional[Mapping[str, Any]] = None,
+    timeout_seconds: Optional[int] = None,
+    retries: Optional[int] = None,
+) -> CanaryAnalysisResult:
+    """Judge ``app``'s canary in ``environment`` from Prometheus (default: the platform
+    file's ``canary.prometheus``): every check from ``since`` (RFC 3339; default: when
+    ``candidate`` was last deployed there) up to ``at`` (default now), as Flagger decides
+    them, until one promotes or rolls back. With ``candidate`` and ``actor``
+    (``{"name": ..., "roles": [...]}``), a finished analysis is recorded as ``canary-passed``
+    evidence in the candidate's audit log. Prometheus unreachable, erroring or answering
+    garbage raises :class:`IoError`, never a pass."""
+    request: Dict[str, Any] = {
+        "platform": _path(platform),
+        "environment": environment,
+        "app": app,
+    }
+    if prometheus is not None:
+        request["prometheus"] = prometheus
+    if since is not None:
+        request["since"] = since
+    if at is not None:
+        request["at"] = at
+    if candidate is not None:
+        request["candidate"] = candidate
+    if actor is not None:
+        request["actor"] = dict(actor)
+    if timeout_seconds is not None:
+        request["timeoutSeconds"] = timeout_seconds
+    if retries is not None:
+        request["retries"] = retries
+    return CanaryAnalysisResult.from_dict(call("canary_analyze", request))
 
 
 def rules() -> List[Rule]:

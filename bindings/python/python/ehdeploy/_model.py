@@ -553,3 +553,122 @@ class CanaryDecision(_FromJson):
     @classmethod
     def from_dict(cls, d: JsonDict) -> "CanaryDecision":
         return cls(d, d["action"], dict(d["state"]), d["reason"], list(d["checks"]))
+
+
+@dataclass(frozen=True)
+class FlaggerObject(_FromJson):
+    """A Flagger object: a ``Canary`` (which deployment, its service, its analysis) or a
+    ``MetricTemplate`` (a custom metric's query); ``to_dict()`` is the whole object."""
+
+    kind: str = ""
+    api_version: str = ""
+    name: str = ""
+    namespace: str = ""
+    spec: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "FlaggerObject":
+        meta = d["metadata"]
+        return cls(d, d["kind"], d["apiVersion"], meta["name"], meta["namespace"], dict(d["spec"]))
+
+
+@dataclass(frozen=True)
+class CanaryResources(_FromJson):
+    """A Kubernetes ``List`` of the Flagger objects of an environment's canaries: for each app
+    with canary on, its ``Canary``, then a ``MetricTemplate`` per custom metric.
+    ``json.dump(resources.to_dict(), f)`` writes a file for ``kubectl apply -f``."""
+
+    api_version: str = ""
+    kind: str = ""
+    items: List[FlaggerObject] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "CanaryResources":
+        return cls(d, d["apiVersion"], d["kind"], [FlaggerObject.from_dict(i) for i in d["items"]])
+
+    @property
+    def canaries(self) -> List[FlaggerObject]:
+        """The ``Canary`` objects, one per app."""
+        return [i for i in self.items if i.kind == "Canary"]
+
+    @property
+    def metric_templates(self) -> List[FlaggerObject]:
+        """The ``MetricTemplate`` objects, one per custom metric of each app."""
+        return [i for i in self.items if i.kind == "MetricTemplate"]
+
+
+@dataclass(frozen=True)
+class CanaryCheck(_FromJson):
+    """One check of a canary's run: when (RFC 3339), and what was decided."""
+
+    at: str = ""
+    decision: CanaryDecision = field(default_factory=lambda: CanaryDecision({}))
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "CanaryCheck":
+        return cls(d, d["at"], CanaryDecision.from_dict(d["decision"]))
+
+
+@dataclass(frozen=True)
+class CanaryRun(_FromJson):
+    """A canary's checks from ``since`` up to ``until``, each metric's PromQL (``queries``), the
+    state after the last check, its ``action`` (None before the first check is due) and,
+    while the analysis goes on, when the next check is due."""
+
+    since: str = ""
+    until: str = ""
+    queries: Dict[str, str] = field(default_factory=dict)
+    checks: List[CanaryCheck] = field(default_factory=list)
+    state: Dict[str, int] = field(default_factory=dict)
+    action: Optional[str] = None
+    next_check: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "CanaryRun":
+        return cls(
+            d,
+            d["since"],
+            d["until"],
+            dict(d["queries"]),
+            [CanaryCheck.from_dict(c) for c in d["checks"]],
+            dict(d["state"]),
+            d.get("action"),
+            d.get("nextCheck"),
+        )
+
+    @property
+    def finished(self) -> bool:
+        """Whether the canary was promoted or rolled back."""
+        return self.action in ("promote", "roll-back")
+
+
+@dataclass(frozen=True)
+class CanaryAnalysisResult(_FromJson):
+    """A canary's analysis from Prometheus: the app, where its analysis came from, the
+    Prometheus asked, the run, and what was recorded of it in the candidate's audit log."""
+
+    app: str = ""
+    environment: str = ""
+    namespace: str = ""
+    analysis_source: str = ""
+    prometheus: str = ""
+    run: CanaryRun = field(default_factory=lambda: CanaryRun({}))
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "CanaryAnalysisResult":
+        return cls(
+            d,
+            d["app"],
+            d["environment"],
+            d["namespace"],
+            d["analysisSource"],
+            d["prometheus"],
+            CanaryRun.from_dict(d["run"]),
+        )
+
+    @cached_property
+    def recorded(self) -> Optional[ReleaseEventResult]:
+        """The ``canary-passed`` evidence recorded in the candidate's audit log (a finished
+        run with a candidate), or None. Built on first use."""
+        recorded = self.raw.get("recorded")
+        return None if recorded is None else ReleaseEventResult.from_dict(recorded)

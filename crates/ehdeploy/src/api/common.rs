@@ -3,12 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
+use super::error::{ApiError, ErrorCode};
 use crate::error::Error;
 use crate::plan::PromotionNote;
 use crate::platform::{load_platform, Platform};
-use crate::report::Finding;
+use crate::report::{Finding, Severity};
 use crate::source::{pointer_join, Limits, SourceMap};
-use crate::spec::{load_spec, normalize, LoadOptions, LoadedSpec};
+use crate::spec::{
+    effective_values, load_spec, normalize, App, AppValues, LoadOptions, LoadedSpec, ValuesCache,
+};
 
 /// Load the platform file at `at` (a platform repo's folder, or the file itself). `Err` when
 /// there is no such file; `None` in the result when the file has errors (in the findings).
@@ -73,6 +76,83 @@ pub(super) fn environment_files(platform: &Platform, name: &str) -> Result<Vec<P
         }
     }
 }
+
+/// An environment's spec, loaded with its platform, as the roll-out operations read it:
+/// variables from the process environment, values files as written.
+pub(super) struct Environment {
+    /// Every file read, for locations.
+    pub sources: SourceMap,
+    /// The platform, without errors.
+    pub platform: Platform,
+    /// The environment's DSFs, merged.
+    pub spec: LoadedSpec,
+}
+
+impl Environment {
+    /// Load the platform at `platform` and the spec of `environment`; a platform file with
+    /// errors is a usage error.
+    pub fn open(platform: &Path, environment: &str) -> Result<Environment, ApiError> {
+        let mut sources = SourceMap::new();
+        let limits = Limits::default();
+        let (platform, _) = open_platform(&mut sources, platform, &limits)?;
+        let Some(platform) = platform else {
+            return Err(ApiError::new(
+                ErrorCode::Usage,
+                "the platform file has errors: run `ehdeploy check`",
+            ));
+        };
+        let files = environment_files(&platform, environment)?;
+        let options = Self::options(&limits);
+        let spec = load(&mut sources, &files, &options)?;
+        Ok(Environment {
+            sources,
+            platform,
+            spec,
+        })
+    }
+
+    fn options(limits: &Limits) -> LoadOptions<'static> {
+        LoadOptions {
+            limits: *limits,
+            vars: Some(&PROCESS_ENV),
+            substitute_values: false,
+        }
+    }
+
+    /// The enabled apps, each with its label and its namespace.
+    pub fn enabled_apps(&self) -> impl Iterator<Item = (&String, &App)> {
+        self.spec
+            .state
+            .iter()
+            .flat_map(|s| s.apps.iter().flatten())
+            .filter(|(_, app)| app.enabled == Some(true))
+    }
+
+    /// The effective values of the app `label`, or the findings that kept them from being
+    /// read (a values file missing or broken).
+    pub fn values(&mut self, label: &str) -> Result<AppValues, Vec<Finding>> {
+        let Some(tree) = &self.spec.tree else {
+            return Err(Vec::new());
+        };
+        let mut findings = Vec::new();
+        let options = Self::options(&Limits::default());
+        let values = effective_values(
+            &mut self.sources,
+            &mut ValuesCache::new(),
+            tree,
+            label,
+            &options,
+            &mut findings,
+        );
+        match values {
+            Some(values) if !findings.iter().any(|f| f.severity == Severity::Error) => Ok(values),
+            _ => Err(findings),
+        }
+    }
+}
+
+/// Variables from the process environment.
+static PROCESS_ENV: fn(&str) -> Option<String> = |name| std::env::var(name).ok();
 
 /// `promotion/manual` findings for what a promotion into `environment` cannot do, each at the
 /// app in the target's spec (in the source's, for an app the target does not have).

@@ -20,10 +20,16 @@ mod operation;
 pub mod ops;
 mod plan;
 mod release;
+#[cfg(feature = "git")]
+mod rollback;
 mod rollout;
 mod validate;
 
-pub use canary::{canary_decide, CanaryDecideRequest};
+#[cfg(feature = "prometheus")]
+pub use canary::{canary_analyze, CanaryAnalyzeRequest, CanaryAnalyzeResponse};
+pub use canary::{
+    canary_decide, canary_resources, CanaryDecideRequest, CanaryResources, CanaryResourcesRequest,
+};
 pub use error::{ApiError, ErrorCode, ErrorResponse};
 pub use operation::{call, call_json, operations, to_json, Operation, OperationInfo};
 pub use ops::{schema_named, schema_names, PlanResponse};
@@ -36,5 +42,7 @@ pub use release::{
     ArtifactsResponse, ReleaseEventRequest, ReleaseEventResponse, ReleaseStatusRequest,
     ReleaseStatusResponse, VerifyLogRequest, VerifyLogResponse,
 };
-pub use rollout::{rollout_health, RolloutHealthRequest};
+#[cfg(feature = "git")]
+pub use rollback::{rollback, RollbackRequest, RollbackResponse, RolledBack, DEFAULT_MAX_COMMITS};
+pub use rollout::{rollout_health, RolloutHealthRequest, RolloutHealthResponse};
 pub use validate::{check, validate, CheckRequest, Checked, ValidateRequest};

@@ -92,6 +92,11 @@ operations![
     ops::ReleaseArtifacts,
     ops::RolloutHealth,
     ops::CanaryDecide,
+    ops::CanaryResources,
+    #[cfg(feature = "prometheus")]
+    ops::CanaryAnalyze,
+    #[cfg(feature = "git")]
+    ops::Rollback,
     #[cfg(feature = "fault-injection")]
     ops::Panic,
 ];

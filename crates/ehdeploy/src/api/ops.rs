@@ -276,7 +276,7 @@ impl Operation for RolloutHealth {
     const NAME: &'static str = "rollout_health";
     const SUMMARY: &'static str = "each app's roll-out from kubectl's objects, and the next step";
     type Request = super::RolloutHealthRequest;
-    type Response = crate::rollout::RolloutReport;
+    type Response = super::RolloutHealthResponse;
     fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
         super::rollout_health(&request)
     }
@@ -294,6 +294,54 @@ impl Operation for CanaryDecide {
     type Response = crate::canary::Decision;
     fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
         super::canary_decide(&request)
+    }
+}
+
+/// `canary_resources`: the Flagger objects of an environment's canaries.
+#[derive(Debug, Clone, Copy)]
+pub struct CanaryResources;
+
+impl Operation for CanaryResources {
+    const NAME: &'static str = "canary_resources";
+    const SUMMARY: &'static str = "the Flagger Canary and MetricTemplates of each canary app";
+    type Request = super::CanaryResourcesRequest;
+    type Response = super::CanaryResources;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::canary_resources(&request)
+    }
+}
+
+/// `canary_analyze` (feature `prometheus`): a canary's analysis from Prometheus.
+#[cfg(feature = "prometheus")]
+#[derive(Debug, Clone, Copy)]
+pub struct CanaryAnalyze;
+
+#[cfg(feature = "prometheus")]
+impl Operation for CanaryAnalyze {
+    const NAME: &'static str = "canary_analyze";
+    const SUMMARY: &'static str = "a canary's analysis from Prometheus, from its start to now";
+    type Request = super::CanaryAnalyzeRequest;
+    type Response = super::CanaryAnalyzeResponse;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::canary_analyze(&request)
+    }
+}
+
+/// `rollback` (feature `git`): an app or an environment back to an earlier revision of the
+/// spec's git history.
+#[cfg(feature = "git")]
+#[derive(Debug, Clone, Copy)]
+pub struct Rollback;
+
+#[cfg(feature = "git")]
+impl Operation for Rollback {
+    const NAME: &'static str = "rollback";
+    const SUMMARY: &'static str =
+        "roll an app or an environment back from the spec's git history, as a new commit";
+    type Request = super::RollbackRequest;
+    type Response = super::RollbackResponse;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::rollback(&request)
     }
 }
 

@@ -9,7 +9,7 @@ use super::common::{environment_files, load, manual_findings, open_platform};
 use super::validate::{limits, lookup, tag};
 use crate::error::Error;
 use crate::plan::{diff, promote, Plan, PlanContext, Side};
-use crate::platform::SecretsConfig;
+use crate::platform::{Platform, SecretsConfig};
 use crate::report::Report;
 use crate::source::SourceMap;
 use crate::spec::{normalize, LoadOptions, ValuesCache};
@@ -320,7 +320,7 @@ pub struct PromotedSpec {
 }
 
 /// Which files belong to the target environment's apps alone, from every environment's DSFs.
-struct Usage {
+pub(super) struct Usage {
     target: String,
     values: HashMap<PathBuf, HashSet<(String, String)>>,
     dsf: HashMap<PathBuf, HashSet<String>>,
@@ -338,6 +338,77 @@ impl crate::plan::Ownership for Usage {
             .get(&normalize(file))
             .is_some_and(|envs| envs.len() == 1 && envs.contains(&self.target))
     }
+}
+
+impl Usage {
+    /// Who uses each file of `loaded` (every environment's spec), for edits to `target`.
+    fn of(loaded: &IndexMapOf, target: &str) -> Usage {
+        let mut usage = Usage {
+            target: target.to_string(),
+            values: HashMap::new(),
+            dsf: HashMap::new(),
+        };
+        for (env, spec) in loaded {
+            for f in &spec.files {
+                usage
+                    .dsf
+                    .entry(normalize(f))
+                    .or_default()
+                    .insert(env.clone());
+            }
+            for (label, app) in spec.state.iter().flat_map(|s| s.apps.iter().flatten()) {
+                for (_, file) in app.all_values_files() {
+                    usage
+                        .values
+                        .entry(normalize(Path::new(file)))
+                        .or_default()
+                        .insert((env.clone(), label.clone()));
+                }
+            }
+        }
+        usage
+    }
+}
+
+/// Every environment's DSFs of `platform`, loaded, and which files the environment `target`'s
+/// apps own (for edits that must not reach another environment or app).
+pub(super) fn load_environments(
+    sources: &mut SourceMap,
+    platform: &Platform,
+    options: &LoadOptions<'_>,
+    target: &str,
+) -> Result<(IndexMapOf, Usage), Error> {
+    let mut loaded = IndexMapOf::new();
+    for env in &platform.file.environments {
+        let files: Vec<PathBuf> = env.dsf.iter().map(|d| platform.resolve(d)).collect();
+        loaded.insert(env.name.clone(), load(sources, &files, options)?);
+    }
+    let usage = Usage::of(&loaded, target);
+    Ok((loaded, usage))
+}
+
+/// The files `edits` change, each with its text before and after.
+pub(super) fn file_changes(
+    edits: indexmap::IndexMap<PathBuf, Vec<crate::source::TextEdit>>,
+    sources: &SourceMap,
+) -> Vec<FileChange> {
+    let mut changes = Vec::new();
+    for (file, file_edits) in edits {
+        let Some(src) = sources.find(&file).and_then(|id| sources.file(id)) else {
+            continue;
+        };
+        let Some(after) = crate::source::apply_edits(src.text(), &file_edits) else {
+            continue;
+        };
+        if after != src.text() {
+            changes.push(FileChange {
+                path: src.display().to_string(),
+                before: src.text().to_string(),
+                after,
+            });
+        }
+    }
+    changes
 }
 
 /// Write the promotion `from` → `to` into the target environment's files, changing only the
@@ -370,34 +441,7 @@ pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error>
         vars: Some(&vars),
         substitute_values: false,
     };
-    // Every environment's DSFs, for who uses which file.
-    let mut usage = Usage {
-        target: p.to.clone(),
-        values: HashMap::new(),
-        dsf: HashMap::new(),
-    };
-    let mut loaded = IndexMapOf::new();
-    for env in &platform.file.environments {
-        let files: Vec<PathBuf> = env.dsf.iter().map(|d| platform.resolve(d)).collect();
-        let spec = load(&mut sources, &files, &options)?;
-        for f in &spec.files {
-            usage
-                .dsf
-                .entry(normalize(f))
-                .or_default()
-                .insert(env.name.clone());
-        }
-        for (label, app) in spec.state.iter().flat_map(|s| s.apps.iter().flatten()) {
-            for (_, file) in app.all_values_files() {
-                usage
-                    .values
-                    .entry(normalize(Path::new(file)))
-                    .or_default()
-                    .insert((env.name.clone(), label.clone()));
-            }
-        }
-        loaded.insert(env.name.clone(), spec);
-    }
+    let (loaded, usage) = load_environments(&mut sources, &platform, &options, &p.to)?;
     let (Some(source), Some(target)) = (loaded.get(&p.from), loaded.get(&p.to)) else {
         return Err(Error::Usage("the environments could not be loaded".into()));
     };
@@ -441,21 +485,7 @@ pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error>
             &p.to,
             &sources,
         ));
-        for (file, file_edits) in edits.files {
-            let Some(src) = sources.find(&file).and_then(|id| sources.file(id)) else {
-                continue;
-            };
-            let Some(after) = crate::source::apply_edits(src.text(), &file_edits) else {
-                continue;
-            };
-            if after != src.text() {
-                changes.push(FileChange {
-                    path: src.display().to_string(),
-                    before: src.text().to_string(),
-                    after,
-                });
-            }
-        }
+        changes = file_changes(edits.files, &sources);
     }
     if request.write {
         for (change, file) in changes
@@ -478,4 +508,4 @@ pub fn promote_spec(request: &PromoteSpecRequest) -> Result<PromotedSpec, Error>
     })
 }
 
-type IndexMapOf = indexmap::IndexMap<String, crate::spec::LoadedSpec>;
+pub(super) type IndexMapOf = indexmap::IndexMap<String, crate::spec::LoadedSpec>;

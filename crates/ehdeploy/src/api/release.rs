@@ -180,12 +180,12 @@ pub(super) fn time(at: Option<&str>) -> Result<Timestamp, Error> {
     }
 }
 
-/// Every release of the platform repo (`promotions/*.jsonl`, by name) at `now`; a log that
-/// does not verify is a `promotion/audit-log` finding at its first bad line.
-pub(super) fn platform_releases(
-    platform: &Platform,
-    now: Timestamp,
-) -> (Vec<crate::promotion::ReleaseReport>, Vec<crate::Finding>) {
+/// A log replayed, or the line (0: the whole file) and message of why it does not verify.
+pub(super) type ReplayedLog = Result<crate::promotion::Replayed, (u64, String)>;
+
+/// Every audit log of the platform repo (`promotions/*.jsonl`, by name), replayed; or the line
+/// (0 for the whole file) and message of why it does not verify.
+pub(super) fn replay_logs(platform: &Platform) -> Vec<(PathBuf, ReplayedLog)> {
     let mut logs: Vec<PathBuf> = std::fs::read_dir(platform.root.join("promotions"))
         .into_iter()
         .flatten()
@@ -194,15 +194,33 @@ pub(super) fn platform_releases(
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
     logs.sort();
+    logs.into_iter()
+        .map(|path| {
+            let text = std::fs::read(&path)
+                .map_err(|e| (0, e.to_string()))
+                .and_then(|b| {
+                    String::from_utf8(b).map_err(|_| (0, "the log is not UTF-8 text".into()))
+                });
+            let replayed = text.and_then(|t| {
+                replay(&t, &platform.pipeline, None).map_err(|p| (p.line, p.message))
+            });
+            (path, replayed)
+        })
+        .collect()
+}
+
+/// Every release of the platform repo (`promotions/*.jsonl`, by name) at `now`; a log that
+/// does not verify is a `promotion/audit-log` finding at its first bad line.
+pub(super) fn platform_releases(
+    platform: &Platform,
+    now: Timestamp,
+) -> (Vec<crate::promotion::ReleaseReport>, Vec<crate::Finding>) {
     let mut releases = Vec::new();
     let mut findings = Vec::new();
-    for path in logs {
+    for (path, replayed) in replay_logs(platform) {
         let file = crate::spec::normalize(&path).display().to_string();
-        let text = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| String::from_utf8(b).map_err(|_| "the log is not UTF-8 text".into()));
-        let (line, message) = match text.map(|t| replay(&t, &platform.pipeline, None)) {
-            Ok(Ok(v)) => {
+        let (line, message) = match replayed {
+            Ok(v) => {
                 releases.push(crate::promotion::ReleaseReport {
                     status: status(&v.release, &platform.pipeline, now),
                     entries: v.entries,
@@ -211,8 +229,7 @@ pub(super) fn platform_releases(
                 });
                 continue;
             }
-            Ok(Err(problem)) => (problem.line, problem.message),
-            Err(why) => (0, why),
+            Err(problem) => problem,
         };
         findings.push(
             crate::Finding::new(
@@ -284,11 +301,14 @@ pub fn release_event(request: &ReleaseEventRequest) -> Result<ReleaseEventRespon
     })
 }
 
-/// A candidate's status from its log (a missing log: no candidate yet).
-pub fn release_status(request: &ReleaseStatusRequest) -> Result<ReleaseStatusResponse, ApiError> {
-    let platform = pipeline_platform(&request.platform)?;
-    let path = log_path(&platform, &request.candidate)?;
-    let now = time(request.at.as_deref())?;
+/// A candidate's log (a missing one is empty), replayed: the platform, the log's path and the
+/// state it gives; a log that does not verify is an `audit-log` error.
+fn replayed(
+    at: &Path,
+    candidate: &str,
+) -> Result<(Platform, PathBuf, crate::promotion::Replayed), ApiError> {
+    let platform = pipeline_platform(at)?;
+    let path = log_path(&platform, candidate)?;
     let text = read_log(&path, true)?;
     let verified = replay(&text, &platform.pipeline, None).map_err(|problem| {
         log_error(LogError::Corrupt {
@@ -296,6 +316,30 @@ pub fn release_status(request: &ReleaseStatusRequest) -> Result<ReleaseStatusRes
             problem,
         })
     })?;
+    Ok((platform, path, verified))
+}
+
+/// When `candidate` was last deployed into `environment`, by its audit log (`None`: never,
+/// or no log yet).
+#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+pub(super) fn deployed_at(
+    platform: &Path,
+    candidate: &str,
+    environment: &str,
+) -> Result<Option<Timestamp>, ApiError> {
+    let (_, _, verified) = replayed(platform, candidate)?;
+    Ok(verified
+        .release
+        .environments
+        .iter()
+        .find(|e| e.environment == environment)
+        .and_then(|e| e.deployed_at))
+}
+
+/// A candidate's status from its log (a missing log: no candidate yet).
+pub fn release_status(request: &ReleaseStatusRequest) -> Result<ReleaseStatusResponse, ApiError> {
+    let now = time(request.at.as_deref())?;
+    let (platform, path, verified) = replayed(&request.platform, &request.candidate)?;
     Ok(ReleaseStatusResponse {
         status: status(&verified.release, &platform.pipeline, now),
         entries: verified.entries,

@@ -5,13 +5,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{environment_files, load, open_platform};
+use super::common::Environment;
 use super::error::{ApiError, ErrorCode};
-use super::validate::{limits, lookup};
 use crate::error::Error;
 use crate::rollout::{health, Objects, RolloutReport, Wanted};
-use crate::source::SourceMap;
-use crate::spec::LoadOptions;
 
 /// Ask how each app's roll-out stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -29,11 +26,39 @@ pub struct RolloutHealthRequest {
     /// Only these apps (all when empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<String>,
+    /// The release candidate deployed (with `platform` and `environment`): a finished
+    /// roll-out is recorded in its audit log as `deployed-healthy` evidence, positive when
+    /// every app is healthy, negative when one is stalled or degraded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<String>,
+    /// Who records it (with `candidate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<crate::promotion::Actor>,
+}
+
+/// Each app's roll-out, and the evidence recorded of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RolloutHealthResponse {
+    /// Each app's roll-out.
+    #[serde(flatten)]
+    pub report: RolloutReport,
+    /// The `deployed-healthy` evidence recorded in the candidate's audit log (with a
+    /// candidate, when the roll-out finished: healthy, stalled or degraded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<super::ReleaseEventResponse>,
 }
 
 /// Classify each app's roll-out: progressing, healthy, stalled, degraded or unknown, with the
 /// next step and the evidence.
-pub fn rollout_health(request: &RolloutHealthRequest) -> Result<RolloutReport, ApiError> {
+pub fn rollout_health(request: &RolloutHealthRequest) -> Result<RolloutHealthResponse, ApiError> {
+    if request.candidate.is_some()
+        && (request.actor.is_none() || request.platform.is_none() || request.environment.is_none())
+    {
+        return Err(ApiError::new(
+            ErrorCode::Usage,
+            "recording for a candidate needs the actor, the platform and the environment",
+        ));
+    }
     let text = std::fs::read_to_string(&request.objects)
         .map_err(|e| ApiError::from(Error::io(&request.objects, e)))?;
     let objects = Objects::parse(&text).map_err(|e| ApiError {
@@ -74,7 +99,61 @@ pub fn rollout_health(request: &RolloutHealthRequest) -> Result<RolloutReport, A
         });
         list.retain(|w| request.apps.contains(&w.app));
     }
-    Ok(health(&objects, wanted.as_deref()))
+    let report = health(&objects, wanted.as_deref());
+    let recorded = match (
+        &request.candidate,
+        &request.actor,
+        &request.platform,
+        &request.environment,
+    ) {
+        (Some(candidate), Some(actor), Some(platform), Some(environment)) => {
+            record(&report, candidate, actor, platform, environment)?
+        }
+        _ => None,
+    };
+    Ok(RolloutHealthResponse { report, recorded })
+}
+
+/// Records a finished roll-out as `deployed-healthy` evidence: positive when every app is
+/// healthy, negative when one is stalled or degraded; nothing while one is progressing or
+/// unknown.
+fn record(
+    report: &RolloutReport,
+    candidate: &str,
+    actor: &crate::promotion::Actor,
+    platform: &std::path::Path,
+    environment: &str,
+) -> Result<Option<super::ReleaseEventResponse>, ApiError> {
+    use crate::rollout::RolloutState;
+    let failing: Vec<String> = report
+        .apps
+        .iter()
+        .filter(|a| matches!(a.state, RolloutState::Stalled | RolloutState::Degraded))
+        .map(|a| format!("{}: {}", a.app, a.reason))
+        .collect();
+    let healthy =
+        !report.apps.is_empty() && report.apps.iter().all(|a| a.state == RolloutState::Healthy);
+    let note = if !failing.is_empty() {
+        failing.join("; ")
+    } else if healthy {
+        let apps: Vec<&str> = report.apps.iter().map(|a| a.app.as_str()).collect();
+        format!("healthy: {}", apps.join(", "))
+    } else {
+        return Ok(None);
+    };
+    super::release_event(&super::ReleaseEventRequest {
+        platform: platform.to_path_buf(),
+        candidate: candidate.to_string(),
+        actor: actor.clone(),
+        event: crate::promotion::Event::Evidence {
+            environment: environment.to_string(),
+            kind: crate::promotion::Evidence::DeployedHealthy,
+            ok: failing.is_empty(),
+            note: Some(note),
+        },
+        at: None,
+    })
+    .map(Some)
 }
 
 /// The enabled apps of an environment's spec, each with its namespace.
@@ -82,29 +161,9 @@ fn environment_apps(
     platform: &std::path::Path,
     environment: &str,
 ) -> Result<Option<Vec<Wanted>>, ApiError> {
-    let mut sources = SourceMap::new();
-    let limits = limits(None);
-    let (platform, _) = open_platform(&mut sources, platform, &limits)?;
-    let Some(platform) = platform else {
-        return Err(ApiError::new(
-            ErrorCode::Usage,
-            "the platform file has errors: run `ehdeploy check`",
-        ));
-    };
-    let files = environment_files(&platform, environment)?;
-    let none = std::collections::BTreeMap::new();
-    let vars = lookup(&none, true);
-    let options = LoadOptions {
-        limits,
-        vars: Some(&vars),
-        substitute_values: false,
-    };
-    let spec = load(&mut sources, &files, &options)?;
-    let apps = spec
-        .state
-        .iter()
-        .flat_map(|s| s.apps.iter().flatten())
-        .filter(|(_, app)| app.enabled == Some(true))
+    let env = Environment::open(platform, environment)?;
+    let apps = env
+        .enabled_apps()
         .map(|(label, app)| Wanted {
             app: app.name.clone().unwrap_or_else(|| label.clone()),
             namespace: app.namespace.clone(),

@@ -32,9 +32,15 @@ pub enum CanaryError {
     /// A value to substitute would not be a Kubernetes name, and could break the query.
     #[error("the {what} `{value}` is not a Kubernetes name (lowercase letters, digits, `-`, `.`)")]
     BadName {
-        /// `namespace` or `target`.
+        /// `namespace`, `target`, `app` or `metric template`.
         what: &'static str,
         /// The value given.
         value: String,
+    },
+    /// A custom metric needs a `MetricTemplate`, and the platform names no Prometheus for it.
+    #[error("the custom metric `{metric}` needs a Flagger MetricTemplate, which needs the platform's Prometheus: set `canary.prometheus` in platform.yaml")]
+    NoPrometheus {
+        /// The metric's name.
+        metric: String,
     },
 }

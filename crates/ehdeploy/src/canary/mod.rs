@@ -76,12 +76,25 @@
 //! let done = decide(&analysis, &good.state, &rate(Sample::Value(100.0)));
 //! assert_eq!(done.action, Action::Promote);
 //! ```
+//!
+//! # Asking Prometheus
+//!
+//! With the cargo feature `prometheus`, `Prometheus` asks a Prometheus server's HTTP API for
+//! each metric's [`Sample`]: `Prometheus::instant` at one time, `Prometheus::range` at every
+//! step of a range. An empty answer or `NaN` is [`Sample::NoData`]; a query giving several
+//! series is refused (aggregate it). Failures are `PrometheusError`s with stable codes;
+//! connection errors, timeouts and 5xx answers are retried, as `PrometheusOptions` bound.
 
 mod analysis;
 mod decide;
 mod duration;
 mod error;
+mod flagger;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod query;
+mod resolve;
+mod run;
 #[cfg(test)]
 mod tests;
 
@@ -92,6 +105,15 @@ pub use analysis::{
 pub use decide::{decide, Action, CheckResult, Decision, Sample, Samples, State, Verdict};
 pub use duration::parse_duration;
 pub use error::CanaryError;
+pub use flagger::{
+    flagger_objects, CanaryService, CanarySpec, CanaryTarget, FlaggerAnalysis, FlaggerMetric,
+    FlaggerObject, MetricProvider, MetricTemplateSpec, ObjectMeta, TargetRef, TemplateRef,
+    FLAGGER_API_VERSION,
+};
+#[cfg(feature = "prometheus")]
+pub use prometheus::{Prometheus, PrometheusError, PrometheusOptions};
 pub use query::{
     builtin_query, query_template, render_query, REQUEST_DURATION, REQUEST_SUCCESS_RATE,
 };
+pub use resolve::{app_analysis, AnalysisSource};
+pub use run::{run, MetricSource, Run, TimedDecision};

@@ -133,7 +133,7 @@ fn substitute<'a>(
 
 /// A Kubernetes object name (DNS-1123 subdomain): 1–253 of lowercase letters, digits, `-`
 /// and `.`, starting and ending with a letter or digit.
-fn kubernetes_name(what: &'static str, value: &str) -> Result<(), CanaryError> {
+pub(super) fn kubernetes_name(what: &'static str, value: &str) -> Result<(), CanaryError> {
     let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
     let ok = !value.is_empty()
         && value.len() <= 253

@@ -117,7 +117,18 @@ impl Side<'_> {
     /// What each enabled app of this side carries: its chart and version, and the image and
     /// digest its chart profile reads (a release candidate's artifacts).
     pub fn artifacts(&self) -> crate::promotion::Artifacts {
-        let mut out = crate::promotion::Artifacts::new();
+        self.releases()
+            .into_iter()
+            .map(|(app, (artifact, _))| (app, artifact))
+            .collect()
+    }
+
+    /// What each enabled app of this side runs: its [`Side::artifacts`], and the image tag
+    /// its chart profile reads, if any (an artifact names its image by digest only).
+    pub fn releases(
+        &self,
+    ) -> std::collections::BTreeMap<String, (crate::promotion::Artifact, Option<String>)> {
+        let mut out = std::collections::BTreeMap::new();
         for (label, side) in self.apps.iter() {
             let Some(app) = self.state.apps.as_ref().and_then(|a| a.get(label)) else {
                 continue;
@@ -131,14 +142,16 @@ impl Side<'_> {
                 .map(|p| Workload::read(&side.values.values, p));
             let text =
                 |f: Option<&crate::workload::Field<'_>>| f.and_then(|f| f.node.scalar_text());
+            let w = workload.as_ref();
+            let artifact = crate::promotion::Artifact {
+                chart: app.chart.clone().unwrap_or_default(),
+                version: app.version.clone().unwrap_or_default(),
+                image: text(w.and_then(|w| w.image.as_ref())),
+                digest: text(w.and_then(|w| w.digest.as_ref())),
+            };
             out.insert(
                 label.clone(),
-                crate::promotion::Artifact {
-                    chart: app.chart.clone().unwrap_or_default(),
-                    version: app.version.clone().unwrap_or_default(),
-                    image: text(workload.as_ref().and_then(|w| w.image.as_ref())),
-                    digest: text(workload.as_ref().and_then(|w| w.digest.as_ref())),
-                },
+                (artifact, text(w.and_then(|w| w.tag.as_ref()))),
             );
         }
         out

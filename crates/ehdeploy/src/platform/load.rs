@@ -126,6 +126,21 @@ impl Platform {
                 ),
             }
         }
+        if let Some(canary) = &file.canary {
+            let analyses = canary
+                .analysis
+                .iter()
+                .map(|a| ("/canary/analysis".to_string(), a));
+            let apps = canary.apps.iter().map(|(app, a)| {
+                let at = format!("/canary/apps/{}", crate::source::escape_pointer_token(app));
+                (at, a)
+            });
+            for (at, analysis) in analyses.chain(apps) {
+                for problem in analysis.validate().err().unwrap_or_default() {
+                    bad(format!("{at}{}", problem.pointer), problem.message);
+                }
+            }
+        }
         let env_names: Vec<String> = file.environments.iter().map(|e| e.name.clone()).collect();
         let (pipeline, problems) = crate::promotion::Pipeline::compile(
             &env_names,

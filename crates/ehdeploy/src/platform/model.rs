@@ -37,9 +37,31 @@ pub struct PlatformFile {
     /// The release pipeline: each environment's way in and gates, and the hotfix lane.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<crate::promotion::PipelineConfig>,
+    /// Canary releases: the analysis each app with canary on is judged by, and where its
+    /// metrics are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryConfig>,
     /// Severity of rules on the whole platform: `error`, `warning`, `info` or `off`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub rules: IndexMap<RuleId, RuleLevel>,
+}
+
+/// Canary releases on the platform (the platform runs Flagger). An app's analysis is, first
+/// found: its own values (the chart profile's `canaryAnalysis` path, `canary.analysis` in the
+/// built-in profiles), then `apps.<name>`, then `analysis`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CanaryConfig {
+    /// The analysis of every app with canary on that has none of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<crate::canary::Analysis>,
+    /// Analyses by app name, over `analysis`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub apps: IndexMap<String, crate::canary::Analysis>,
+    /// The Prometheus the platform's Flagger reads (`http://prometheus.istio-system:9090`):
+    /// the address of the generated metric templates, and the default of `canary analyze`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<String>,
 }
 
 /// What a promotion carries from the source environment into the target. The chart, its

@@ -49,6 +49,10 @@ pub struct ChartProfile {
     /// Whether canary releases are on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<String>,
+    /// The app's own canary analysis (Flagger's `analysis`: interval, threshold, weights,
+    /// metrics), over the platform file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_analysis: Option<String>,
 }
 
 fn p(s: &str) -> Option<String> {
@@ -72,6 +76,7 @@ impl ChartProfile {
             liveness_probe: p("livenessProbe.httpPath"),
             readiness_probe: p("readinessProbe.httpPath"),
             canary: p("canary.enabled"),
+            canary_analysis: p("canary.analysis"),
         }
     }
 
@@ -91,6 +96,7 @@ impl ChartProfile {
             liveness_probe: p("livenessProbe"),
             readiness_probe: p("readinessProbe"),
             canary: p("canary.enabled"),
+            canary_analysis: p("canary.analysis"),
         }
     }
 
@@ -133,6 +139,8 @@ pub struct CompiledProfile {
     pub readiness_probe: Option<ValuesPath>,
     /// Canary switch.
     pub canary: Option<ValuesPath>,
+    /// The app's own canary analysis.
+    pub canary_analysis: Option<ValuesPath>,
 }
 
 impl ChartProfile {
@@ -161,6 +169,7 @@ impl ChartProfile {
             liveness_probe: one("livenessProbe", &self.liveness_probe),
             readiness_probe: one("readinessProbe", &self.readiness_probe),
             canary: one("canary", &self.canary),
+            canary_analysis: one("canaryAnalysis", &self.canary_analysis),
         };
         (compiled, bad)
     }

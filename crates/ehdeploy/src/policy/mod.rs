@@ -3,6 +3,7 @@
 //! Each rule has a stable id in [`crate::rules`]; its severity comes from the platform file
 //! (environment, then platform, then the rule's default), and `off` silences it.
 
+mod canary;
 mod chart;
 mod emit;
 mod helmsman;
@@ -102,6 +103,7 @@ pub fn check_spec_keeping_values(
                 resources::check(&mut out, &view, &w, platform, env);
                 secrets::check(&mut out, &view, &w, platform);
                 network::check_app(&mut out, state, &view, &w, platform, env);
+                canary::check(&mut out, &view, &w, platform);
                 hosts.extend(network::hosts_of(&view, &w));
             }
             secrets::check_plaintext(&mut out, &view, platform);

@@ -89,15 +89,18 @@ pub enum Evidence {
     TestsPassed,
     /// QA approved the candidate in this environment.
     QaApproved,
+    /// The canary analysis promoted the canary here (negative: it rolled the canary back).
+    CanaryPassed,
 }
 
 impl Evidence {
     /// Every kind, in order.
-    pub const ALL: [Evidence; 4] = [
+    pub const ALL: [Evidence; 5] = [
         Evidence::SignaturesVerified,
         Evidence::DeployedHealthy,
         Evidence::TestsPassed,
         Evidence::QaApproved,
+        Evidence::CanaryPassed,
     ];
 
     /// The name as written in the platform file.
@@ -107,6 +110,7 @@ impl Evidence {
             Evidence::DeployedHealthy => "deployed-healthy",
             Evidence::TestsPassed => "tests-passed",
             Evidence::QaApproved => "qa-approved",
+            Evidence::CanaryPassed => "canary-passed",
         }
     }
 }

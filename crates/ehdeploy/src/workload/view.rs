@@ -51,6 +51,8 @@ pub struct Workload<'a> {
     pub readiness: Option<Field<'a>>,
     /// Canary switch.
     pub canary: Option<Field<'a>>,
+    /// The app's own canary analysis.
+    pub canary_analysis: Option<Field<'a>>,
 }
 
 impl<'a> Workload<'a> {
@@ -139,6 +141,7 @@ impl<'a> Workload<'a> {
             liveness: one(&profile.liveness_probe),
             readiness: one(&profile.readiness_probe),
             canary: one(&profile.canary),
+            canary_analysis: one(&profile.canary_analysis),
         }
     }
 

@@ -74,6 +74,49 @@ class EhDeploy implements Serializable {
     }
 
     /**
+     * `canary_resources`: the Flagger `Canary` (and `MetricTemplate`s) of each app with canary
+     * on in `environment` (only `apps`, when given), as a Kubernetes List, or [error: ...].
+     *
+     *   Map list = ehd.canaryResources('/srv/platform', 'prod')   // list.items*.metadata.name
+     */
+    @NonCPS
+    Map canaryResources(String platform, String environment, List apps = []) {
+        return parse(canaryResourcesJson(platform, environment, apps))
+    }
+
+    /** `canary_resources`'s answer as ehdeploy writes it (for `kubectl apply -f`), or the error's JSON. */
+    @NonCPS
+    String canaryResourcesJson(String platform, String environment, List apps = []) {
+        Map request = [platform: platform, environment: environment]
+        if (apps) {
+            request.apps = apps.collect { it.toString() }
+        }
+        return callJson('canary_resources', toJson(request))
+    }
+
+    /**
+     * `canary_analyze`: a canary's analysis from Prometheus, up to `at` (default now), or
+     * [error: ...] (code `io` when Prometheus cannot answer: never a pass). The request's keys
+     * are the operation's: `platform`, `environment`, `app` (required), `prometheus`, `since`,
+     * `at`, `candidate`, `actor` ([name:, roles:]), `timeoutSeconds`, `retries`; null ones are
+     * left out.
+     *
+     *   Map answer = ehd.canaryAnalyze(platform: '/srv/platform', environment: 'prod', app: 'patient-api',
+     *                                  since: '2026-11-20T10:00:00Z')
+     *   answer.run.action   // promote, continue, roll-back, inconclusive; null before the first check
+     */
+    @NonCPS
+    Map canaryAnalyze(Map request) {
+        Map given = [:]
+        request.each { key, value ->
+            if (value != null) {
+                given[key.toString()] = value instanceof GString ? value.toString() : value
+            }
+        }
+        return call('canary_analyze', given)
+    }
+
+    /**
      * An answer's JSON as plain maps and lists: JsonSlurperClassic's HashMap and ArrayList,
      * which CPS can serialise (JsonSlurper's LazyMap cannot). The CLI path parses with this too,
      * so both paths give equal results.

@@ -284,9 +284,41 @@ class Steps implements Serializable {
         }
     }
 
-    /** ehdeployCanary: `canary_decide`, the decision after one check of a canary analysis. */
+    /** ehdeployCanary's modes, and the parameters of each (beside the common ones). */
+    static final Map<String, List<String>> CANARY_MODES = [
+        decide   : ['analysis', 'state', 'samples', 'failOnRollBack'],
+        analyze  : ['platform', 'env', 'app', 'prometheus', 'since', 'at', 'candidate', 'actor', 'timeoutSeconds',
+                    'retries', 'failOnRollBack', 'failOnRefusal'],
+        resources: ['platform', 'env', 'apps', 'output'],
+    ]
+
+    /**
+     * ehdeployCanary: `canary_decide`, the decision after one check of a canary analysis
+     * (`mode: 'decide'`, the default); `canary_analyze`, a canary's whole analysis from
+     * Prometheus (`mode: 'analyze'`); or `canary_resources`, the Flagger objects of an
+     * environment's canaries, written to a file (`mode: 'resources'`).
+     */
     Map canary(Map given) {
         Map config = configure('ehdeployCanary', given)
+        if (!(config.mode in CANARY_MODES.keySet())) {
+            script.error("ehdeployCanary: `mode` must be one of ${CANARY_MODES.keySet().join(', ')}, not '${config.mode}'")
+        }
+        List<String> foreign = foreignKeys(CANARY_MODES, config.mode as String, given)
+        if (!foreign.isEmpty()) {
+            script.error("ehdeployCanary: ${foreign.join(', ')} not for mode '${config.mode}', " +
+                         "whose parameters are ${CANARY_MODES[config.mode].join(', ')}")
+        }
+        if (config.mode == 'analyze') {
+            return canaryAnalyze(config)
+        }
+        if (config.mode == 'resources') {
+            return canaryResources(config)
+        }
+        return canaryDecide(config)
+    }
+
+    /** ehdeployCanary(mode: 'decide'). */
+    private Map canaryDecide(Map config) {
         if (!(config.analysis instanceof Map)) {
             script.error('ehdeployCanary: `analysis` (a Map: threshold, stepWeight or stepWeights, metrics, ...) is required')
         }
@@ -306,6 +338,137 @@ class Steps implements Serializable {
         return answer
     }
 
+    /**
+     * ehdeployCanary(mode: 'analyze'): `canary_analyze`, through `<cli> canary analyze ...
+     * --format json` on the agent (where Prometheus is reachable), or in-process with `native`.
+     */
+    private Map canaryAnalyze(Map config) {
+        for (String key in ['platform', 'env', 'app']) {
+            require('ehdeployCanary', key, config[key])
+        }
+        for (String key in ['timeoutSeconds', 'retries']) {
+            if (config[key] != null && !((config[key] instanceof Integer || config[key] instanceof Long) && config[key] >= 0)) {
+                script.error("ehdeployCanary: `${key}` must be a whole number, 0 or more, not '${config[key]}'")
+            }
+        }
+        Map actor = null
+        if (config.candidate != null) {
+            actor = releaseActor(config.actor)
+            if (actor == null) {
+                script.error('ehdeployCanary: `actor` is required with `candidate` ([name: ..., roles: [...]]): no user started this build')
+            }
+        } else if (config.actor != null) {
+            script.error('ehdeployCanary: `actor` records the outcome in the log of `candidate`: give the candidate too')
+        }
+        Map request = compact([platform      : config.platform, environment: config.env, app: config.app,
+                               prometheus    : config.prometheus, since: config.since, at: config.at,
+                               candidate     : config.candidate, actor: actor,
+                               timeoutSeconds: config.timeoutSeconds, retries: config.retries])
+        Map answer = config['native'] ? ask(config, 'canary_analyze', request) : canaryAnalyzeCli(config, request)
+        script.echo(canaryRunLines(answer).join('\n'))
+        Map recorded = answer.recorded as Map
+        Map run = answer.run as Map
+        if (run.action == 'roll-back' && config.failOnRollBack) {
+            script.error("ehdeploy canary: roll-back: ${(run.checks as List)[-1].decision.reason}")
+        }
+        if (recorded != null && recorded.decision.outcome != 'accepted' && config.failOnRefusal) {
+            script.error(evidenceRefusal(recorded.decision as Map))
+        }
+        return answer
+    }
+
+    /**
+     * `<cli> canary analyze ... --format json > answer.json 2> error.txt` on the agent. Exit
+     * status 0 or 1 (rolled back, or the evidence refused) is an answer; 2 an error, whose
+     * `error[code]: message` fails the build as an error answer does with `native`.
+     */
+    private Map canaryAnalyzeCli(Map config, Map request) {
+        String base = "${config.tmpDir}/canary_analyze-${UUID.randomUUID()}"
+        String answerFile = "${base}.answer.json"
+        String errorFile = "${base}.error.txt"
+        String command = "mkdir -p ${shellQuote(config.tmpDir as String)} && " +
+                         "${config.cli} canary analyze ${canaryAnalyzeArguments(request)} " +
+                         "> ${shellQuote(answerFile)} 2> ${shellQuote(errorFile)}"
+        try {
+            int status = script.sh(script: command, returnStatus: true) as int
+            String answer = script.fileExists(answerFile) ? script.readFile(file: answerFile, encoding: 'UTF-8') as String : ''
+            if ((status == 0 || status == 1) && answer) {
+                return EhDeploy.parse(answer)
+            }
+            String stderr = script.fileExists(errorFile) ? script.readFile(file: errorFile, encoding: 'UTF-8') as String : ''
+            Map error = cliError(stderr)
+            if (status == 2 && error != null) {
+                script.error("ehdeploy canary_analyze failed [${error.code}]: ${error.message}")
+            }
+            script.error("ehdeploy canary_analyze failed: `${config.cli} canary analyze` exited with status ${status}" +
+                         (stderr.trim() ? ": ${stderr.trim()}" : ' and no answer'))
+            return null
+        } finally {
+            script.sh(script: "rm -f ${shellQuote(answerFile)} ${shellQuote(errorFile)}", returnStatus: true)
+        }
+    }
+
+    /**
+     * ehdeployCanary(mode: 'resources'): `canary_resources`, the Kubernetes List of the Flagger
+     * objects written to `output` exactly as ehdeploy prints it (`<cli> canary resources ... >
+     * output` on the agent; with `native`, the library's answer written by `writeFile`).
+     */
+    private Map canaryResources(Map config) {
+        for (String key in ['platform', 'env']) {
+            require('ehdeployCanary', key, config[key])
+        }
+        List apps = asList(config.apps)
+        boolean keep = config.output != null && config.output != ''
+        String file = keep ? config.output.toString() : "${config.tmpDir}/canary_resources-${UUID.randomUUID()}.json"
+        Map list
+        try {
+            if (config['native']) {
+                String text = nativeJson(config, 'canary_resources',
+                                         compact([platform: config.platform, environment: config.env, apps: apps ?: null]))
+                Map answer = EhDeploy.parse(text)
+                if (answer.error != null) {
+                    script.sh(script: "rm -f ${shellQuote(file)}", returnStatus: true)
+                    script.error("ehdeploy canary_resources failed [${answer.error.code}]: ${answer.error.message}")
+                }
+                script.writeFile(file: file, text: text + '\n', encoding: 'UTF-8')
+            } else {
+                canaryResourcesCli(config, file, apps)
+            }
+            list = EhDeploy.parse(script.readFile(file: file, encoding: 'UTF-8') as String)
+        } finally {
+            if (!keep) {
+                script.sh(script: "rm -f ${shellQuote(file)}", returnStatus: true)
+            }
+        }
+        script.echo(resourceLines(config.env as String, keep ? file : null, list).join('\n'))
+        return list
+    }
+
+    /** `<cli> canary resources --platform P --env E [--app a,b] > file 2> error.txt` on the agent; no file on an error. */
+    private void canaryResourcesCli(Map config, String file, List apps) {
+        String errorFile = "${config.tmpDir}/canary_resources-${UUID.randomUUID()}.error.txt"
+        String command = "mkdir -p ${shellQuote(config.tmpDir as String)} \"\$(dirname -- ${shellQuote(file)})\" && " +
+                         "${config.cli} canary resources ${canaryResourcesArguments(config.platform as String, config.env as String, apps)} " +
+                         "> ${shellQuote(file)} 2> ${shellQuote(errorFile)}"
+        try {
+            int status = script.sh(script: command, returnStatus: true) as int
+            if (status == 0) {
+                return
+            }
+            String stderr = script.fileExists(errorFile) ? script.readFile(file: errorFile, encoding: 'UTF-8') as String : ''
+            // Not the List: no file, so that nothing half-written is applied.
+            script.sh(script: "rm -f ${shellQuote(file)}", returnStatus: true)
+            Map error = cliError(stderr)
+            if (status == 2 && error != null) {
+                script.error("ehdeploy canary_resources failed [${error.code}]: ${error.message}")
+            }
+            script.error("ehdeploy canary_resources failed: `${config.cli} canary resources` exited with status ${status}" +
+                         (stderr.trim() ? ": ${stderr.trim()}" : ''))
+        } finally {
+            script.sh(script: "rm -f ${shellQuote(errorFile)}", returnStatus: true)
+        }
+    }
+
     // ---- asking ehdeploy ----------------------------------------------------------------
 
     /** The answer of `op` on `request`, through the CLI or in-process; fails the build on an error answer. */
@@ -321,6 +484,12 @@ class Steps implements Serializable {
     @NonCPS
     private static Map askNative(Map config, String op, Map request) {
         return new EhDeploy(config.libDir as String).call(op, request)
+    }
+
+    /** The answer's JSON text of `op` in this JVM, through the C ABI (an error's JSON too). */
+    @NonCPS
+    private static String nativeJson(Map config, String op, Map request) {
+        return new EhDeploy(config.libDir as String).callJson(op, EhDeploy.toJson(request))
     }
 
     /**
@@ -643,6 +812,95 @@ class Steps implements Serializable {
             lines << "  ${check.metric} ${check.verdict}: ${check.note}".toString()
         }
         return lines
+    }
+
+    /** The parameters `given` that belong to another mode of `modes` than `mode` only, as `` `name` ``. */
+    @NonCPS
+    static List<String> foreignKeys(Map<String, List<String>> modes, String mode, Map given) {
+        List<String> own = modes[mode] ?: []
+        Set<String> all = modes.values().flatten().collect { it.toString() } as Set
+        return (given ?: [:]).keySet().collect { it.toString() }.findAll { it in all && !(it in own) }.sort().collect { "`${it}`".toString() }
+    }
+
+    /** The CLI's error on stderr, `error[code]: message` (then `  help: ...`), as [code:, message:]; null if it is not one. */
+    @NonCPS
+    static Map cliError(String stderr) {
+        def match = (stderr ?: '') =~ /(?s)\Aerror\[([a-z-]+)\]: (.*?)(?:\n  help: .*)?\n?\z/
+        return match.matches() ? [code: match.group(1), message: match.group(2)] : null
+    }
+
+    /** The CLI arguments of `ehdeploy canary analyze` asking what the `canary_analyze` request asks. */
+    @NonCPS
+    static String canaryAnalyzeArguments(Map request) {
+        List<String> args = ['--platform', request.platform as String, '--env', request.environment as String,
+                             '--app', request.app as String]
+        [prometheus: '--prometheus', since: '--since', at: '--at', candidate: '--candidate',
+         timeoutSeconds: '--timeout', retries: '--retries'].each { String key, String flag ->
+            if (request[key] != null) {
+                args += [flag, request[key].toString()]
+            }
+        }
+        Map actor = request.actor as Map
+        if (actor != null) {
+            args += ['--as', actor.name as String]
+            if (actor.roles) {
+                args += ['--roles', (actor.roles as List).join(',')]
+            }
+        }
+        args += ['--format', 'json']
+        return args.collect { shellQuote(it) }.join(' ')
+    }
+
+    /** The CLI arguments of `ehdeploy canary resources`: `--platform P --env E [--app a,b]`. */
+    @NonCPS
+    static String canaryResourcesArguments(String platform, String environment, List apps) {
+        List<String> args = ['--platform', platform, '--env', environment]
+        if (apps) {
+            args += ['--app', apps.join(',')]
+        }
+        return args.collect { shellQuote(it) }.join(' ')
+    }
+
+    /**
+     * `ehdeploy canary patient-api in prod: promote at weight 50 after 6 check(s) from S to U`
+     * (or `no check yet`, and `; next check at T` while it goes on), one line per check,
+     * `  T action at weight W: reason`, and what was recorded in the candidate's log.
+     */
+    @NonCPS
+    static List<String> canaryRunLines(Map answer) {
+        Map run = answer.run as Map
+        List checks = run.checks as List ?: []
+        String outcome = run.action ? "${run.action} at weight ${run.state?.weight}" : 'no check yet'
+        String next = run.nextCheck ? "; next check at ${run.nextCheck}" : ''
+        List<String> lines = ["ehdeploy canary ${answer.app} in ${answer.environment}: ${outcome} after ${checks.size()} check(s) " +
+                              "from ${run.since} to ${run.until}${next}".toString()]
+        checks.each { Map check ->
+            Map decision = check.decision as Map
+            lines << "  ${check.at} ${decision.action} at weight ${decision.state?.weight}: ${decision.reason}".toString()
+        }
+        Map recorded = answer.recorded as Map
+        if (recorded != null) {
+            Map decision = recorded.decision as Map
+            lines << "ehdeploy canary: canary-passed evidence ${decision.outcome} in ${recorded.log}".toString()
+            (decision.reasons as List ?: []).each { Map reason -> lines << "  ${reasonText(reason)}".toString() }
+        }
+        return lines
+    }
+
+    /** `ehdeploy canary: canary-passed evidence refused: [code] message; [code] message` */
+    @NonCPS
+    static String evidenceRefusal(Map decision) {
+        List reasons = (decision.reasons as List ?: []).collect { reasonText(it as Map) }
+        return "ehdeploy canary: canary-passed evidence ${decision.outcome}${reasons ? ': ' + reasons.join('; ') : ''}".toString()
+    }
+
+    /** `ehdeploy canary: 2 Flagger object(s) of prod in flagger.json: Canary medilink/patient-api, ...` */
+    @NonCPS
+    static List<String> resourceLines(String environment, String file, Map list) {
+        List items = list.items as List ?: []
+        String where = file ? " in ${file}" : ''
+        String names = items.collect { "${it.kind} ${it.metadata?.namespace}/${it.metadata?.name}" }.join(', ')
+        return ["ehdeploy canary: ${items.size()} Flagger object(s) of ${environment}${where}${names ? ': ' + names : ''}".toString()]
     }
 
     /** The CLI arguments asking what `request` asks, in `format` (`validate` and `check` only). */
