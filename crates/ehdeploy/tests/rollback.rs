@@ -561,3 +561,37 @@ fn a_platform_in_a_subfolder_of_the_repository_is_found() {
         e.message
     );
 }
+
+#[test]
+fn a_revision_merged_in_from_another_branch_is_in_the_history() {
+    let h = history();
+    // A side branch from api 1.1.0 that pins api 1.1.1, merged into main.
+    h.repo.git(&["checkout", "-q", "-b", "hotfix", &h.api_11]);
+    h.repo
+        .write("values/prod/api.yaml", &values("api", "1.1.1", 7));
+    let side = h.repo.commit("api 1.1.1 on the hotfix branch");
+    h.repo
+        .write("values/prod/api.yaml", &values("api", "1.1.2", 8));
+    h.repo.commit("api 1.1.2 on the hotfix branch");
+    h.repo.git(&["checkout", "-q", "main"]);
+    h.repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-X",
+        "theirs",
+        "-m",
+        "merge hotfix",
+        "hotfix",
+    ]);
+    let mut req = request(&h.repo, Some("api"));
+    req.to = Some(side.clone());
+    let answer = api::rollback(&req).unwrap();
+    assert_eq!(answer.target.id, side);
+    assert!(!answer.healthy_by_record);
+    assert_eq!(
+        answer.apps[0].from.as_ref().unwrap().tag.as_deref(),
+        Some("1.1.2")
+    );
+    assert_eq!(answer.files[0].after, values("api", "1.1.1", 7));
+}

@@ -129,7 +129,8 @@ pub fn rollback(request: &RollbackRequest) -> Result<RollbackResponse, ApiError>
     let mut snapshots: Vec<Snapshot> = Vec::new();
     let open_at = |i: usize, revision: &Revision| -> Result<PathBuf, ApiError> {
         let dir = scratch.0.join(i.to_string());
-        repo.write_out(&revision.id, &dir).map_err(git_error)?;
+        repo.write_out(&revision.id, &inside, &dir)
+            .map_err(git_error)?;
         Ok(dir.join(&inside))
     };
     let head_dir = open_at(0, &history[0])?;
@@ -148,7 +149,8 @@ pub fn rollback(request: &RollbackRequest) -> Result<RollbackResponse, ApiError>
             ));
         }
     }
-    let healthy = healthy_records(&head_dir, &request.environment)?;
+    // The work tree's logs: the newest records, committed or not yet.
+    let healthy = healthy_records(&repo.workdir().join(&inside), &request.environment)?;
     snapshots.push(head);
     let (choice, target_dir) = match &request.to {
         Some(rev) => {
@@ -180,11 +182,15 @@ pub fn rollback(request: &RollbackRequest) -> Result<RollbackResponse, ApiError>
                     ),
                 )
             })?;
-            let index = index.unwrap_or(snapshots.len());
-            let choice = chosen(&snapshots[0], &target_snapshot, index, scope, &healthy);
-            if index >= snapshots.len() {
-                snapshots.push(target_snapshot);
-            }
+            // On the first-parent line and read: it is there; else it comes last.
+            let index = match index {
+                Some(k) if k < snapshots.len() => k,
+                _ => {
+                    snapshots.push(target_snapshot);
+                    snapshots.len() - 1
+                }
+            };
+            let choice = chosen(&snapshots[0], &snapshots[index], index, scope, &healthy);
             (choice, dir)
         }
         None => {
@@ -434,7 +440,7 @@ fn snapshot(dir: &Path, environment: &str, revision: &Revision) -> Result<Snapsh
     })
 }
 
-/// The releases the audit logs (at HEAD) record healthy in `environment`: deployed there,
+/// The releases the audit logs (of the work tree) record healthy in `environment`: deployed there,
 /// `deployed-healthy` positive, not rolled back, and no failed canary.
 fn healthy_records(dir: &Path, environment: &str) -> Result<Vec<HealthyRecord>, ApiError> {
     let mut sources = SourceMap::new();

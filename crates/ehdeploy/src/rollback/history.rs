@@ -157,8 +157,9 @@ impl SpecRepo {
         }
     }
 
-    /// Writes every file of `revision`'s tree under `dir` (which is created).
-    pub fn write_out(&self, revision: &str, dir: &Path) -> Result<(), RollbackError> {
+    /// Writes the files of `revision`'s tree under `dir` (which is created), keeping their
+    /// paths; only those in the folder `under` (relative to the work tree, `""` for all).
+    pub fn write_out(&self, revision: &str, under: &Path, dir: &Path) -> Result<(), RollbackError> {
         let id = ObjectId::from_hex(revision.as_bytes()).map_err(|e| git("a commit id", e))?;
         let tree = self
             .repo
@@ -175,7 +176,9 @@ impl SpecRepo {
             if !entry.mode.is_blob() {
                 continue;
             }
-            let Some(relative) = safe_relative(entry.filepath.to_str_lossy().as_ref()) else {
+            let Some(relative) = safe_relative(entry.filepath.to_str_lossy().as_ref())
+                .filter(|r| r.starts_with(under))
+            else {
                 continue;
             };
             let path = dir.join(relative);
