@@ -4,6 +4,7 @@ real Prometheus over the data the Rust tests use (``prometheus_server.py``)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import pathlib
 from typing import Iterator, List, Tuple
@@ -76,8 +77,19 @@ def test_canary_resources_mean_each_apps_analysis() -> None:
     ]
 
 
+def test_the_environment_is_env_as_in_every_other_function() -> None:
+    resources = ehdeploy.canary_resources("examples/platform", env="prod")
+    assert resources.to_dict() == ehdeploy.canary_resources("examples/platform", "prod").to_dict()
+    with pytest.raises(TypeError):
+        ehdeploy.canary_resources("examples/platform", environment="prod")  # type: ignore[call-arg]
+    for name in ehdeploy.__all__:
+        function = getattr(ehdeploy, name)
+        if inspect.isfunction(function):
+            assert "environment" not in inspect.signature(function).parameters, name
+
+
 def test_canary_resources_of_some_apps() -> None:
-    resources = ehdeploy.canary_resources("examples/platform", "prod", ["patient-portal"])
+    resources = ehdeploy.canary_resources("examples/platform", env="prod", apps=["patient-portal"])
     assert [o.name for o in resources.items] == ["patient-portal"]
     every = ehdeploy.canary_resources("examples/platform", "prod")
     assert resources.to_dict()["items"] == [every.to_dict()["items"][1]]
@@ -103,8 +115,8 @@ def test_canary_analyze_prometheus_unreachable_is_an_io_error() -> None:
     with pytest.raises(ehdeploy.IoError) as e:
         ehdeploy.canary_analyze(
             UNREACHABLE["platform"],
-            UNREACHABLE["environment"],
-            UNREACHABLE["app"],
+            env=UNREACHABLE["environment"],
+            app=UNREACHABLE["app"],
             prometheus=UNREACHABLE["prometheus"],
             since=UNREACHABLE["since"],
             at=UNREACHABLE["at"],

@@ -3,6 +3,7 @@
 mod canary;
 mod release;
 mod rollback;
+mod verify_bundle;
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -139,6 +140,10 @@ enum Command {
     /// where it ran something else and was healthy by record (or --to REV): the plan, and with
     /// --write a new commit on the current branch. Exit 2 on an error.
     Rollback(rollback::Rollback),
+    /// Verify one Sigstore bundle, offline, with the command-line contract of sigstore's
+    /// conformance suite. Exit 0 verified, 1 rejected (with the reason), 2 usage.
+    #[command(hide = true)]
+    VerifyBundle(verify_bundle::VerifyBundle),
     /// Roll-out decisions.
     Rollout {
         #[command(subcommand)]
@@ -475,6 +480,7 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
         Command::Canary { command } => Ok(exit(canary::run(command))),
         Command::Release { command } => Ok(exit(release::run(command))),
         Command::Rollback(args) => Ok(exit(rollback::run(args))),
+        Command::VerifyBundle(args) => Ok(verify_bundle::run(args)),
         Command::Rollout {
             command:
                 RolloutCommand::Health {

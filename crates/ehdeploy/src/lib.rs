@@ -19,6 +19,8 @@ pub mod rollback;
 pub mod rollout;
 pub mod rules;
 pub mod schema;
+#[cfg(feature = "signatures")]
+pub mod signing;
 pub mod source;
 pub mod spec;
 pub mod suggest;

@@ -41,6 +41,12 @@ from ._model import (
     FlaggerObject,
     AppRollout,
     PodProblem,
+    RolloutHealth,
+    Between,
+    Released,
+    RollbackResult,
+    RolledBackApp,
+    Revision,
     Artifact,
     Decision,
     EnvStatus,
@@ -80,7 +86,14 @@ __all__ = [
     "canary_resources",
     "AppRollout",
     "PodProblem",
+    "RolloutHealth",
     "rollout_health",
+    "Between",
+    "Released",
+    "RollbackResult",
+    "RolledBackApp",
+    "Revision",
+    "rollback",
     "Artifact",
     "AuditLogError",
     "Decision",
@@ -351,10 +364,16 @@ def rollout_health(
     platform: Optional[PathArg] = None,
     env: Optional[str] = None,
     apps: Sequence[str] = (),
-) -> List[AppRollout]:
+    candidate: Optional[str] = None,
+    actor: Optional[Mapping[str, Any]] = None,
+) -> RolloutHealth:
     """How each app's roll-out stands, from the JSON of ``kubectl get deploy,rs,pods -o
     json`` (a file), and the next step; with ``platform`` and ``env``, the apps of that
-    environment's spec."""
+    environment's spec. The answer is a list of :class:`AppRollout`. With ``candidate`` and
+    ``actor`` (``{"name": ..., "roles": [...]}``; both need ``platform`` and ``env``), a
+    finished roll-out is recorded in the candidate's audit log as ``deployed-healthy``
+    evidence, positive when every app is healthy, negative when one is stalled or degraded:
+    the answer's ``recorded``."""
     request: Dict[str, Any] = {"objects": _path(objects)}
     if platform is not None:
         request["platform"] = _path(platform)
@@ -362,7 +381,11 @@ def rollout_health(
         request["environment"] = env
     if apps:
         request["apps"] = list(apps)
-    return [AppRollout.from_dict(a) for a in call("rollout_health", request)["apps"]]
+    if candidate is not None:
+        request["candidate"] = candidate
+    if actor is not None:
+        request["actor"] = dict(actor)
+    return RolloutHealth.from_dict(call("rollout_health", request))
 
 
 def canary_decide(
@@ -382,13 +405,13 @@ def canary_decide(
 
 def canary_resources(
     platform: PathArg,
-    environment: str,
+    env: str,
     apps: Sequence[str] = (),
 ) -> CanaryResources:
     """The Flagger ``Canary`` (and ``MetricTemplate`` per custom metric) of each app with
-    canary on in ``environment`` (only ``apps``, each of which must have it on, when given),
-    from the same analysis :func:`canary_analyze` judges by."""
-    request: Dict[str, Any] = {"platform": _path(platform), "environment": environment}
+    canary on in ``env`` (only ``apps``, each of which must have it on, when given), from the
+    same analysis :func:`canary_analyze` judges by."""
+    request: Dict[str, Any] = {"platform": _path(platform), "environment": env}
     if apps:
         request["apps"] = list(apps)
     return CanaryResources.from_dict(call("canary_resources", request))
@@ -396,7 +419,7 @@ def canary_resources(
 
 def canary_analyze(
     platform: PathArg,
-    environment: str,
+    env: str,
     app: str,
     *,
     prometheus: Optional[str] = None,
@@ -407,7 +430,7 @@ def canary_analyze(
     timeout_seconds: Optional[int] = None,
     retries: Optional[int] = None,
 ) -> CanaryAnalysisResult:
-    """Judge ``app``'s canary in ``environment`` from Prometheus (default: the platform
+    """Judge ``app``'s canary in ``env`` from Prometheus (default: the platform
     file's ``canary.prometheus``): every check from ``since`` (RFC 3339; default: when
     ``candidate`` was last deployed there) up to ``at`` (default now), as Flagger decides
     them, until one promotes or rolls back. With ``candidate`` and ``actor``
@@ -416,7 +439,7 @@ def canary_analyze(
     garbage raises :class:`IoError`, never a pass."""
     request: Dict[str, Any] = {
         "platform": _path(platform),
-        "environment": environment,
+        "environment": env,
         "app": app,
     }
     if prometheus is not None:
@@ -434,6 +457,48 @@ def canary_analyze(
     if retries is not None:
         request["retries"] = retries
     return CanaryAnalysisResult.from_dict(call("canary_analyze", request))
+
+
+def rollback(
+    repo: PathArg,
+    env: str,
+    *,
+    app: Optional[str] = None,
+    to: Optional[str] = None,
+    write: bool = False,
+    platform: Optional[PathArg] = None,
+    max_commits: Optional[int] = None,
+    candidate: Optional[str] = None,
+    actor: Optional[Mapping[str, Any]] = None,
+) -> RollbackResult:
+    """Take ``app`` (default: every app of ``env``) back to the newest earlier revision of the
+    spec's git history where it ran something else and was healthy by record (the audit
+    logs), or to the revision ``to`` (a commit, ``HEAD~2``, a tag of the branch's history,
+    healthy by record or not). ``repo`` is a folder of the git work tree, ``platform`` the
+    platform repo's folder inside it (relative to ``repo``; default ``repo`` itself);
+    ``max_commits`` bounds the search (default 200). The answer is the plan: the target, each
+    app's releases, the commits in between and the files changed. With ``write=True`` the
+    files are written and committed on the current branch (a new commit whose parent is
+    HEAD; files with uncommitted changes are refused), and with ``candidate`` and ``actor``
+    (``{"name": ..., "roles": [...]}``) a ``rolled-back`` event goes to the candidate's audit
+    log. Not a git work tree, a revision outside the branch, nothing to roll back: raise
+    :class:`UsageError`."""
+    request: Dict[str, Any] = {"repo": _path(repo), "environment": env}
+    if platform is not None:
+        request["platform"] = _path(platform)
+    if app is not None:
+        request["app"] = app
+    if to is not None:
+        request["to"] = to
+    if write:
+        request["write"] = True
+    if max_commits is not None:
+        request["maxCommits"] = max_commits
+    if candidate is not None:
+        request["candidate"] = candidate
+    if actor is not None:
+        request["actor"] = dict(actor)
+    return RollbackResult.from_dict(call("rollback", request))
 
 
 def rules() -> List[Rule]:

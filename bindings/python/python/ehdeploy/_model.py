@@ -271,7 +271,7 @@ class PlanResult(_FromJson):
 
 @dataclass(frozen=True)
 class FileChange(_FromJson):
-    """One file a promotion changes: its text before and after."""
+    """One file a promotion (or a rollback) changes: its text before and after."""
 
     path: str = ""
     before: str = ""
@@ -670,5 +670,144 @@ class CanaryAnalysisResult(_FromJson):
     def recorded(self) -> Optional[ReleaseEventResult]:
         """The ``canary-passed`` evidence recorded in the candidate's audit log (a finished
         run with a candidate), or None. Built on first use."""
+        recorded = self.raw.get("recorded")
+        return None if recorded is None else ReleaseEventResult.from_dict(recorded)
+
+
+class RolloutHealth(List[AppRollout]):
+    """Each app's roll-out (a list of :class:`AppRollout`, as ``rollout_health`` always
+    returned), and what was recorded of it in the candidate's audit log (``recorded``)."""
+
+    def __init__(self, raw: JsonDict) -> None:
+        super().__init__(AppRollout.from_dict(a) for a in raw["apps"])
+        self.raw = raw
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "RolloutHealth":
+        return cls(d)
+
+    def to_dict(self) -> JsonDict:
+        """The JSON object this came from, as plain data (a copy): ``apps`` and ``recorded``."""
+        return copy.deepcopy(self.raw)
+
+    @cached_property
+    def recorded(self) -> Optional[ReleaseEventResult]:
+        """The ``deployed-healthy`` evidence recorded in the candidate's audit log (with a
+        candidate, when the roll-out finished: healthy, stalled or degraded), or None."""
+        recorded = self.raw.get("recorded")
+        return None if recorded is None else ReleaseEventResult.from_dict(recorded)
+
+
+@dataclass(frozen=True)
+class Revision(_FromJson):
+    """A commit of the spec's git history: its id (40 hex digits), the first line of its
+    message and when it was committed (RFC 3339)."""
+
+    id: str = ""
+    summary: str = ""
+    time: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Revision":
+        return cls(d, d["id"], d["summary"], d["time"])
+
+    @property
+    def short(self) -> str:
+        """The id's first 7 digits, as git shows it."""
+        return self.id[:7]
+
+
+@dataclass(frozen=True)
+class Released(Artifact):
+    """What one app runs at a revision: its :class:`Artifact` (chart, version, image, digest)
+    and its image tag."""
+
+    tag: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Released":
+        return cls(d, d["chart"], d["version"], d.get("image"), d.get("digest"), d.get("tag"))
+
+
+def _released(d: Optional[JsonDict]) -> Optional[Released]:
+    return None if d is None else Released.from_dict(d)
+
+
+@dataclass(frozen=True)
+class RolledBackApp(_FromJson):
+    """One app a rollback takes back: what it runs now (``from_release``; None when it was
+    added since the target), what it runs after (``to_release``; None when it was not there)
+    and the candidate whose audit log records that release healthy (``healthy_by``)."""
+
+    app: str = ""
+    from_release: Optional[Released] = None
+    to_release: Optional[Released] = None
+    healthy_by: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "RolledBackApp":
+        return cls(d, d["app"], _released(d.get("from")), _released(d.get("to")), d.get("healthyBy"))
+
+
+@dataclass(frozen=True)
+class Between(_FromJson):
+    """A commit between HEAD and a rollback's target that changed the environment: the apps
+    whose release it changed, and ``others``, those of them the rollback leaves as they are
+    (a person decides about these)."""
+
+    revision: Revision = field(default_factory=lambda: Revision({}))
+    apps: List[str] = field(default_factory=list)
+    others: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "Between":
+        return cls(d, Revision.from_dict(d["revision"]), list(d["apps"]), list(d["others"]))
+
+
+@dataclass(frozen=True)
+class RollbackResult(_FromJson):
+    """A rollback: the branch and its HEAD, the revision gone back to (``target``), whether
+    every release gone back to is healthy by record, each app taken back, the commits in
+    between, the files changed (paths relative to the work tree), what a person must do
+    (``report``: ``promotion/manual`` findings), the commit made (with ``write``) and the
+    ``rolled-back`` event recorded (with ``write`` and a candidate)."""
+
+    branch: Optional[str] = None
+    head: Revision = field(default_factory=lambda: Revision({}))
+    environment: str = ""
+    target: Revision = field(default_factory=lambda: Revision({}))
+    healthy_by_record: bool = False
+    apps: List[RolledBackApp] = field(default_factory=list)
+    between: List[Between] = field(default_factory=list)
+    files: List[FileChange] = field(default_factory=list)
+    report: Report = field(default_factory=lambda: Report({}))
+    commit: Optional[Revision] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "RollbackResult":
+        commit = d.get("commit")
+        return cls(
+            d,
+            d.get("branch"),
+            Revision.from_dict(d["head"]),
+            d["environment"],
+            Revision.from_dict(d["target"]),
+            d["healthyByRecord"],
+            [RolledBackApp.from_dict(a) for a in d["apps"]],
+            [Between.from_dict(b) for b in d["between"]],
+            [FileChange.from_dict(f) for f in d["files"]],
+            Report.from_dict(d["report"]),
+            None if commit is None else Revision.from_dict(commit),
+        )
+
+    @property
+    def written(self) -> bool:
+        """Whether the rollback was committed (``write=True``)."""
+        return self.commit is not None
+
+    @cached_property
+    def recorded(self) -> Optional[ReleaseEventResult]:
+        """The ``rolled-back`` event recorded in the candidate's audit log (``write`` with a
+        candidate), or None. Built on first use."""
         recorded = self.raw.get("recorded")
         return None if recorded is None else ReleaseEventResult.from_dict(recorded)

@@ -1,0 +1,22 @@
+//! Image signatures (feature `signatures`): Sigstore bundles verified offline against a
+//! trusted root, with the signer's expected identity or key.
+//!
+//! Bundles (v0.1 to v0.3, message signatures and DSSE in-toto attestations) are verified by
+//! the sigstore organisation's `sigstore-verify`: the certificate chain to the trusted root's
+//! Fulcio CAs, its validity at the signing time, the embedded SCTs, the transparency-log entry
+//! (inclusion proof, signed checkpoint, inclusion promise), RFC 3161 timestamps, the signature
+//! over the artifact, and the certificate's identity and OIDC issuer (or, for a managed key,
+//! the key). The older `sigstore` crate's verifier was measured to accept four of the
+//! conformance suite's must-fail bundles (SET and checkpoint not checked) and to reject the
+//! v0.3 media type; `sigstore-verify` passes all 70 cases, and a test here runs them.
+//!
+//! Every rejection has a stable [`BundleReason`].
+
+mod bundle;
+
+pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expected, Subject};
+
+/// The Sigstore public-good production trusted root, as `sigstore-verify` embeds it: the
+/// default when no trusted root is given (nothing is fetched).
+pub const PRODUCTION_TRUSTED_ROOT: &str =
+    sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT;
