@@ -25,6 +25,7 @@ pub mod source;
 pub mod spec;
 pub mod suggest;
 mod term;
+pub mod trust;
 pub mod workload;
 
 pub use error::Error;

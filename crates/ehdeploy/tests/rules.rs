@@ -501,6 +501,19 @@ fn platform_invalid() {
         &profile("image..repository"),
         &["platform/invalid error platform.yaml:27:12 /profiles/custom/image"],
     );
+    // A trust policy naming an authority it does not define.
+    let trust = |name: &str| {
+        platform(
+            "mesh:\n",
+            &format!("signatures:\n  authorities:\n    ci:\n      keyless: {{ issuer: https://issuer.example, subject: ci@example }}\n  policies:\n    - images: [\"registry.example/**\"]\n      authorities: [{name}]\nmesh:\n"),
+        )
+        .env("test")
+    };
+    assert_clean(&trust("ci"));
+    assert_findings(
+        &trust("cj"),
+        &["platform/invalid error platform.yaml:31:21 /signatures/policies/0/authorities/0"],
+    );
 }
 
 #[test]

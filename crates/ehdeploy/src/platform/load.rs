@@ -32,6 +32,8 @@ pub struct Platform {
     pub portable: Vec<crate::spec::values::ValuesPath>,
     /// The release pipeline, compiled (no gates but the order when the file has none).
     pub pipeline: crate::promotion::Pipeline,
+    /// The trust policy, compiled (none: images are not checked for signatures).
+    pub trust: Option<crate::trust::TrustPolicy>,
 }
 
 impl Platform {
@@ -147,7 +149,13 @@ impl Platform {
             &file.pipeline.clone().unwrap_or_default(),
         );
         findings.extend(problems);
+        let trust = file.signatures.as_ref().map(|config| {
+            let (trust, problems) = crate::trust::TrustPolicy::compile(config, &root, &env_names);
+            findings.extend(problems);
+            trust
+        });
         let platform = Platform {
+            trust,
             pipeline,
             file,
             root,

@@ -41,6 +41,9 @@ pub struct PlatformFile {
     /// metrics are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<CanaryConfig>,
+    /// The trust policy: which images must be signed by whom (docs/signing.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<crate::trust::TrustConfig>,
     /// Severity of rules on the whole platform: `error`, `warning`, `info` or `off`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub rules: IndexMap<RuleId, RuleLevel>,
