@@ -100,6 +100,12 @@ pub fn entry_line(
     (line, hash)
 }
 
+/// The SHA-256 of `bytes`, in lowercase hex.
+#[cfg_attr(not(feature = "signatures"), allow(dead_code))]
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 fn hex(bytes: &[u8]) -> String {
     hex_digits(bytes).map(char::from).collect()
 }

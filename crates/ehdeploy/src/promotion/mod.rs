@@ -30,6 +30,8 @@ pub use config::{
     WeeklyWindow,
 };
 pub use event::{Actor, Artifact, Artifacts, Event};
+#[cfg_attr(not(feature = "signatures"), allow(unused_imports))]
+pub(crate) use log::sha256_hex;
 pub use log::{
     entry_line, record, replay, verify, Decision, LogEntry, LogError, LogProblem, ProblemCode,
     Recorded, Replayed, Verified, GENESIS,

@@ -13,8 +13,17 @@
 //! Every rejection has a stable [`BundleReason`].
 
 mod bundle;
+mod cosign;
+mod image;
+mod layout;
 
 pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expected, Subject};
+pub use cosign::{
+    public_key, signatures, verify_signature, CosignSignature, SignatureError, SignatureReason,
+    SIGNATURE_ANNOTATION, SIMPLESIGNING,
+};
+pub use image::{verify_image, ImageVerdict};
+pub use layout::{Layout, MAX_DOCUMENT_BYTES, REF_NAME};
 
 /// The Sigstore public-good production trusted root, as `sigstore-verify` embeds it: the
 /// default when no trusted root is given (nothing is fetched).

@@ -1,0 +1,222 @@
+//! cosign's classic signatures: the `sha256-<hex>.sig` artifact beside an image, whose layers
+//! are `simplesigning` payloads, each signed in its `dev.cosignproject.cosign/signature`
+//! annotation; verified with a key, and checked that each payload is for this image's digest
+//! and repository (the `sigstore` crate's key verifier does not check that).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sigstore_verify::crypto::VerificationKey;
+use sigstore_verify::types::{DerPublicKey, SignatureBytes};
+
+use super::layout::{Layout, MAX_DOCUMENT_BYTES};
+
+/// The media type of a cosign signature payload layer.
+pub const SIMPLESIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+
+/// The layer annotation holding the base64 signature of the payload.
+pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+
+/// Why a signature, or an image, does not verify; stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureReason {
+    /// The layout cannot be read, or is corrupt (a blob that is not its digest, too large).
+    Layout,
+    /// The image is not in the layout.
+    ImageMissing,
+    /// No signature artifact, or one without signed layers.
+    Unsigned,
+    /// The key is not a public key in PEM.
+    InvalidKey,
+    /// The signature does not verify with the key.
+    SignatureInvalid,
+    /// The payload is not cosign's simple signing JSON.
+    PayloadMalformed,
+    /// The payload is for another image digest.
+    DigestMismatch,
+    /// The payload is for another repository.
+    ReferenceMismatch,
+    /// The authority's key is one another authority already counted.
+    SameKey,
+}
+
+impl SignatureReason {
+    /// The reason as JSON names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureReason::Layout => "layout",
+            SignatureReason::ImageMissing => "image-missing",
+            SignatureReason::Unsigned => "unsigned",
+            SignatureReason::InvalidKey => "invalid-key",
+            SignatureReason::SignatureInvalid => "signature-invalid",
+            SignatureReason::PayloadMalformed => "payload-malformed",
+            SignatureReason::DigestMismatch => "digest-mismatch",
+            SignatureReason::ReferenceMismatch => "reference-mismatch",
+            SignatureReason::SameKey => "same-key",
+        }
+    }
+}
+
+/// A signature or image that does not verify: why, and what exactly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} [signature/{}]", reason.as_str())]
+pub struct SignatureError {
+    /// Why, stable.
+    pub reason: SignatureReason,
+    /// What exactly.
+    pub message: String,
+}
+
+impl SignatureError {
+    pub(super) fn new(reason: SignatureReason, message: impl Into<String>) -> SignatureError {
+        SignatureError {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    pub(super) fn layout(message: impl Into<String>) -> SignatureError {
+        SignatureError::new(SignatureReason::Layout, message)
+    }
+}
+
+/// One signed layer of a signature artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CosignSignature {
+    /// The simple signing payload, as signed.
+    pub payload: Vec<u8>,
+    /// The base64 signature, as annotated.
+    pub signature: String,
+}
+
+/// cosign's simple signing payload.
+#[derive(Debug, Deserialize)]
+struct Payload {
+    critical: Critical,
+}
+
+#[derive(Debug, Deserialize)]
+struct Critical {
+    identity: Identity,
+    image: Image,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Identity {
+    #[serde(rename = "docker-reference")]
+    reference: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Image {
+    #[serde(rename = "docker-manifest-digest")]
+    digest: String,
+}
+
+/// The image `name` (registry and repository) at `digest` in the layout, and the signed layers
+/// of its signature artifact (`name:sha256-<hex>.sig`); none when it has no artifact.
+pub fn signatures(
+    layout: &Layout,
+    name: &str,
+    digest: &str,
+) -> Result<Vec<CosignSignature>, SignatureError> {
+    let tag = format!("{name}:{}.sig", digest.replacen(':', "-", 1));
+    let Some(manifest_digest) = layout.resolve(&tag) else {
+        return Ok(Vec::new());
+    };
+    let manifest = layout.manifest(manifest_digest)?;
+    let mut out = Vec::new();
+    for layer in manifest.layers() {
+        if layer.media_type().to_string() != SIMPLESIGNING {
+            continue;
+        }
+        let Some(signature) = layer
+            .annotations()
+            .as_ref()
+            .and_then(|a| a.get(SIGNATURE_ANNOTATION))
+        else {
+            continue;
+        };
+        out.push(CosignSignature {
+            payload: layout.blob(layer.digest().as_ref(), MAX_DOCUMENT_BYTES)?,
+            signature: signature.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA).
+pub fn public_key(pem: &str) -> Result<VerificationKey, SignatureError> {
+    DerPublicKey::from_pem(pem)
+        .map_err(|e| e.to_string())
+        .and_then(|der| VerificationKey::from_spki(&der).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            SignatureError::new(
+                SignatureReason::InvalidKey,
+                format!("not a public key: {e}"),
+            )
+        })
+}
+
+/// Verifies one signature with `key`, then that its payload is a cosign container image
+/// signature for `digest` and the repository `name`.
+pub fn verify_signature(
+    signature: &CosignSignature,
+    key: &VerificationKey,
+    name: &str,
+    digest: &str,
+) -> Result<(), SignatureError> {
+    let bytes = SignatureBytes::from_base64(&signature.signature).map_err(|e| {
+        SignatureError::new(
+            SignatureReason::SignatureInvalid,
+            format!("the signature is not base64: {e}"),
+        )
+    })?;
+    key.verify(&signature.payload, &bytes).map_err(|e| {
+        SignatureError::new(
+            SignatureReason::SignatureInvalid,
+            format!("the signature does not verify with the key: {e}"),
+        )
+    })?;
+    let payload: Payload = serde_json::from_slice(&signature.payload).map_err(|e| {
+        SignatureError::new(
+            SignatureReason::PayloadMalformed,
+            format!("the signed payload is not cosign's simple signing JSON: {e}"),
+        )
+    })?;
+    let critical = payload.critical;
+    if critical.kind != "cosign container image signature" {
+        return Err(SignatureError::new(
+            SignatureReason::PayloadMalformed,
+            format!(
+                "the signed payload is a `{}`, not a cosign container image signature",
+                critical.kind
+            ),
+        ));
+    }
+    if critical.image.digest != digest {
+        return Err(SignatureError::new(
+            SignatureReason::DigestMismatch,
+            format!(
+                "the signature is for the image {}, not {digest}",
+                critical.image.digest
+            ),
+        ));
+    }
+    // cosign signs the repository as given (`registry/repo`, sometimes with a tag).
+    let reference = critical.identity.reference.as_str();
+    let repository = reference.rsplit_once('@').map_or(reference, |(r, _)| r);
+    let repository = match repository.rsplit_once(':') {
+        Some((r, tag)) if !tag.contains('/') => r,
+        _ => repository,
+    };
+    if repository != name {
+        return Err(SignatureError::new(
+            SignatureReason::ReferenceMismatch,
+            format!("the signature is for the repository {reference}, not {name}"),
+        ));
+    }
+    Ok(())
+}
