@@ -900,6 +900,319 @@ test('ehdeployCanary resources: an app with canary off fails the build with [usa
     assert result.message == 'ehdeployCanary: `platform` is required'
 }
 
+// ---- ehdeployRollback and EhDeploy.rollback: real git repositories made with `git` ----------
+// The history of the Rust tests (crates/ehdeploy/tests/rollback.rs): api 1.0 and web 1.0
+// (healthy by c1), api 1.1 (healthy by c2), api 1.2 (unhealthy by c3), web 1.1. Every commit
+// and audit entry has a fixed time, so two repositories made alike have the same commit ids.
+
+String gitTime = '2026-11-20T10:00:00Z'
+/** `git args` in `dir` (no system config, fixed dates); its stdout. A failure fails the test. */
+def git = { File dir, List<String> args ->
+    ProcessBuilder builder = new ProcessBuilder(['git'] + args).directory(dir)
+    builder.environment().putAll([GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: gitTime, GIT_COMMITTER_DATE: gitTime])
+    Process process = builder.start()
+    ByteArrayOutputStream out = new ByteArrayOutputStream()
+    ByteArrayOutputStream err = new ByteArrayOutputStream()
+    process.waitForProcessOutput(out, err)
+    assert process.exitValue() == 0: "git ${args}: ${err.toString('UTF-8')}"
+    out.toString('UTF-8')
+}
+def specDigest = { int n -> 'sha256:' + Integer.toHexString(n) * 64 }
+def specValues = { String app, String tag, int n ->
+    "# ${app}: pinned by the digest tested before.\nimage: registry.example/team/${app}\n" +
+    "imageTag: ${tag}   # the release\nimageDigest: ${specDigest(n)}\nreplicaCount: 2\n".toString()
+}
+def specDsf = { String env ->
+    "# ${env}: the apps of the team.\nnamespaces:\n  team: {}\nhelmRepos:\n  ehealth: https://charts.example/stable\napps:\n" +
+    ['api', 'web'].collect { app ->
+        "  ${app}:\n    namespace: team\n    enabled: true\n    chart: ehealth/ehealth-service\n    version: 2.0.0\n" +
+        "    valuesFiles: [../values/common.yaml, ../values/${env}/${app}.yaml]\n"
+    }.join('')
+}
+String specPlatform = 'name: rollback-test\nenvironments:\n  - name: test\n    dsf: [envs/test.yaml]\n' +
+                      '  - name: prod\n    dsf: [envs/prod.yaml]\nregistries: [registry.example]\ncharts:\n' +
+                      '  - name: ehealth-service\n    repository: https://charts.example/stable\n    profile: ehealth-service\n'
+/** Records in `dir`'s audit log that `candidate` ran `apps` ([app: digest number]) in prod, healthy or not. */
+def specRecord = { File dir, String id, Map apps, boolean healthy ->
+    Map artifacts = apps.collectEntries { String app, int n ->
+        [(app): [chart: 'ehealth/ehealth-service', version: '2.0.0', image: "registry.example/team/${app}".toString(),
+                 digest: specDigest(n)]]
+    }
+    [[type: 'candidate-created', candidate: id, revision: '0' * 40, artifacts: artifacts],
+     [type: 'deployed', environment: 'test', artifacts: artifacts],
+     [type: 'promotion-requested', to: 'prod'],
+     [type: 'promoted', to: 'prod', artifacts: artifacts],
+     [type: 'deployed', environment: 'prod', artifacts: artifacts],
+     [type: 'evidence', environment: 'prod', kind: 'deployed-healthy', ok: healthy]].each { Map event ->
+        Map answer = ehd.call('release_event', [platform: dir.path, candidate: id, actor: [name: 'jenkins', roles: []],
+                                                event: event, at: gitTime])
+        assert answer.decision?.outcome == 'accepted': answer
+    }
+}
+/** A git work tree in `dir` on `main` with the history; the commit ids by name. */
+def specRepo = { File dir ->
+    dir.mkdirs()
+    git(dir, ['init', '-q', '-b', 'main'])
+    git(dir, ['config', 'user.name', 'Release Manager'])
+    git(dir, ['config', 'user.email', 'rm@ehealth.example'])
+    git(dir, ['config', 'commit.gpgsign', 'false'])
+    def write = { String path, String text ->
+        File file = new File(dir, path)
+        file.parentFile.mkdirs()
+        file.setText(text, 'UTF-8')
+    }
+    def commit = { String message ->
+        git(dir, ['add', '-A'])
+        git(dir, ['commit', '-q', '-m', message])
+        git(dir, ['rev-parse', 'HEAD']).trim()
+    }
+    write('platform.yaml', specPlatform)
+    write('values/common.yaml', 'containerPort: 8080\n')
+    ['test', 'prod'].each { String env ->
+        write("envs/${env}.yaml", specDsf(env))
+        write("values/${env}/api.yaml", specValues('api', '1.0.0', 1))
+        write("values/${env}/web.yaml", specValues('web', '1.0.0', 5))
+    }
+    specRecord(dir, 'c1', [api: 1, web: 5], true)
+    Map ids = [init: commit('api 1.0.0 and web 1.0.0')]
+    write('values/prod/api.yaml', specValues('api', '1.1.0', 2))
+    specRecord(dir, 'c2', [api: 2, web: 5], true)
+    ids.api11 = commit('api 1.1.0 in prod')
+    write('values/prod/api.yaml', specValues('api', '1.2.0', 3))
+    specRecord(dir, 'c3', [api: 3, web: 5], false)
+    ids.api12 = commit('api 1.2.0 in prod')
+    write('values/prod/web.yaml', specValues('web', '1.1.0', 6))
+    ids.web11 = commit('web 1.1.0 in prod')
+    ids
+}
+File planRepo = new File(scratch, 'rollback-plan')
+Map planIds = specRepo(planRepo)
+
+test('libehdeploy has rollback (it needs the core\'s git feature)') {
+    assert 'rollback' in ehd.call('version', [:]).operations
+}
+
+test('EhDeploy.rollback: the plan back to api 1.1.0, healthy by c2; nothing written') {
+    String before = git(planRepo, ['log', '--format=%H %s'])
+    Map answer = ehd.rollback(repo: planRepo.path, environment: 'prod', app: 'api', to: null)
+    assert plain(answer)
+    assert answer.branch == 'main' && answer.environment == 'prod'
+    assert answer.head == [id: planIds.web11, summary: 'web 1.1.0 in prod', time: gitTime]
+    assert answer.target == [id: planIds.api11, summary: 'api 1.1.0 in prod', time: gitTime]
+    assert answer.healthyByRecord == true
+    assert answer.apps*.app == ['api'] && answer.apps[0].healthyBy == 'c2'
+    assert answer.apps[0].from.tag == '1.2.0' && answer.apps[0].to.tag == '1.1.0'
+    assert answer.apps[0].to.digest == specDigest(2)
+    assert answer.between.collect { [it.revision.id, it.apps, it.others] } == [[planIds.web11, ['web'], ['web']],
+                                                                               [planIds.api12, ['api'], []]]
+    assert answer.files*.path == ['values/prod/api.yaml']
+    assert answer.files[0].before == specValues('api', '1.2.0', 3)
+    assert answer.files[0].after == specValues('api', '1.1.0', 2)
+    assert answer.commit == null && answer.recorded == null
+    assert git(planRepo, ['log', '--format=%H %s']) == before
+    assert git(planRepo, ['status', '--porcelain']) == ''
+    assert answer == parse(ehd.callJson('rollback', EhDeploy.toJson([repo: planRepo.path, environment: 'prod', app: 'api'])))
+}
+
+test('ehdeployRollback: the plan, the same Map both ways and as EhDeploy gives it') {
+    Map results = bothWays('ehdeployRollback', [repo: planRepo.path, env: 'prod', app: 'api'])
+    results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+    assert plain(results.cli) && plain(results.native)
+    assert results.cli == results.native
+    assert results.cli == ehd.rollback(repo: planRepo.path, environment: 'prod', app: 'api')
+    assert jenkins.echoed == [
+        "ehdeploy rollback of prod on main: back to ${planIds.api11.take(7)} api 1.1.0 in prod (${gitTime}), healthy by record",
+        '  api: ehealth/ehealth-service 2.0.0 registry.example/team/api:1.2.0 -> ' +
+            'ehealth/ehealth-service 2.0.0 registry.example/team/api:1.1.0 (healthy by record: c2)',
+        "  between: ${planIds.web11.take(7)} web 1.1.0 in prod changed web; kept: web (decide about these)",
+        "  between: ${planIds.api12.take(7)} api 1.2.0 in prod changed api",
+        '  file: values/prod/api.yaml',
+        'ehdeploy rollback: not written (write: true commits it)',
+    ]*.toString()
+    assert jenkins.errors.isEmpty()
+    // The CLI path: `ehdeploy rollback ... --format json`, every parameter a word of its own.
+    results.cli = step('ehdeployRollback', [repo: planRepo.path, env: 'prod', to: 'HEAD~3', app: 'api'])
+    assert jenkins.commands[0].contains("ehdeploy rollback '--repo' '${planRepo.path}' '--env' 'prod' '--app' 'api' " +
+                                        "'--to' 'HEAD~3' '--format' 'json' > ")
+    results.native = step('ehdeployRollback', [repo: planRepo.path, env: 'prod', to: 'HEAD~3', app: 'api', native: true])
+    assert results.cli instanceof Map && results.cli == results.native
+    assert results.cli.target.id == planIds.init
+    assert git(planRepo, ['status', '--porcelain']) == ''
+}
+
+test('ehdeployRollback: the whole environment, both ways') {
+    Map results = bothWays('ehdeployRollback', [repo: planRepo.path, env: 'prod'])
+    assert results.cli instanceof Map && results.cli == results.native
+    assert results.cli.target.id == planIds.api12
+    assert results.cli.apps.collect { [it.app, it.healthyBy] } == [['web', 'c1']]
+    assert results.cli.files*.path == ['values/prod/web.yaml']
+}
+
+test('ehdeployRollback write: one new commit on main, the rolled-back event by the build\'s user, both ways') {
+    Map repos = [cli: new File(scratch, 'rollback-cli'), native: new File(scratch, 'rollback-native')]
+    Map ids = repos.collectEntries { way, dir -> [(way): specRepo(dir as File)] }
+    assert ids.cli == ids.native   // made alike: the same commits
+    Map results = [:]
+    jenkins.buildUser = 'erin'
+    try {
+        repos.each { String way, File dir ->
+            results[way] = step('ehdeployRollback', [repo: dir.path, env: 'prod', app: 'api', write: true, candidate: 'c3',
+                                                     roles: ['release-manager'], native: way == 'native'])
+            assert results[way] instanceof Map: "${way}: ${results[way]}"
+            assert jenkins.echoed[-2] == "ehdeploy rollback: committed ${results[way].commit.id.take(7)} " +
+                                         "Roll back `api` in prod to ${ids.cli.api11.take(7)}".toString()
+            assert jenkins.echoed[-1] == "ehdeploy rollback: rolled-back accepted in ${new File(dir, 'promotions/c3.jsonl').path}".toString()
+        }
+    } finally {
+        jenkins.buildUser = null
+    }
+    assert plain(results.cli) && plain(results.native)
+    // The same but the new commit (made now) and the log's path.
+    def same = { Map answer -> answer.findAll { !(it.key in ['commit', 'recorded']) } }
+    assert same(results.cli) == same(results.native)
+    assert results.cli.commit.summary == results.native.commit.summary
+    assert results.cli.recorded.entry.findAll { it.key != 'hash' && it.key != 'at' && it.key != 'event' } ==
+           results.native.recorded.entry.findAll { it.key != 'hash' && it.key != 'at' && it.key != 'event' }
+    repos.each { String way, File dir ->
+        Map answer = results[way] as Map
+        assert git(dir, ['rev-parse', 'HEAD']).trim() == answer.commit.id: way
+        assert git(dir, ['rev-parse', 'main']).trim() == answer.commit.id: way
+        assert git(dir, ['rev-parse', 'HEAD~1']).trim() == ids[way].web11: way
+        assert git(dir, ['diff', '--name-only', 'HEAD~1', 'HEAD']) == 'values/prod/api.yaml\n': way
+        assert new File(dir, 'values/prod/api.yaml').getText('UTF-8') == specValues('api', '1.1.0', 2): way
+        Map recorded = answer.recorded as Map
+        assert recorded.decision == [outcome: 'accepted']: way
+        assert recorded.entry.actor == [name: 'erin', roles: ['release-manager']]: way
+        assert recorded.entry.event == [type: 'rolled-back', environment: 'prod',
+                                        reason: "api back to ${ids[way].api11.take(7)} in commit ${answer.commit.id.take(7)} on main".toString()]: way
+        // Only the log (not committed) differs from the new commit.
+        assert git(dir, ['status', '--porcelain']) == ' M promotions/c3.jsonl\n': way
+        git(dir, ['checkout', '-q', 'promotions/c3.jsonl'])
+        assert git(dir, ['status', '--porcelain']) == '': way
+    }
+}
+
+test('ehdeployRollback: not a repository, an unknown environment, another branch\'s revision fail the build with [usage], both ways') {
+    File plainDir = new File(scratch, 'not-a-repository')
+    plainDir.mkdirs()
+    Map results = bothWays('ehdeployRollback', [repo: plainDir.path, env: 'prod'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith("ehdeploy rollback failed [usage]: ${plainDir.path} is not in a git work tree: "): way
+    }
+    results = bothWays('ehdeployRollback', [repo: planRepo.path, env: 'staging'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == 'ehdeploy rollback failed [usage]: environment `staging` is not in the platform file ' +
+                                 '(it has: test, prod)': way
+    }
+    git(planRepo, ['checkout', '-q', '-b', 'elsewhere'])
+    new File(planRepo, 'values/prod/api.yaml').setText(specValues('api', '9.9.9', 9), 'UTF-8')
+    git(planRepo, ['commit', '-q', '-a', '-m', 'api 9.9.9 on another branch'])
+    String elsewhere = git(planRepo, ['rev-parse', 'HEAD']).trim()
+    git(planRepo, ['checkout', '-q', 'main'])
+    results = bothWays('ehdeployRollback', [repo: planRepo.path, env: 'prod', app: 'api', to: elsewhere])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == "ehdeploy rollback failed [usage]: `${elsewhere}` is not in the history of `main`: " +
+                                 'a rollback goes back to a revision the branch ran': way
+    }
+    assert git(planRepo, ['rev-parse', 'HEAD']).trim() == planIds.web11
+}
+
+test('ehdeployRollback: the parity question, an error the same through EhDeploy') {
+    Map q = questions.find { it.op == 'rollback' } as Map
+    Map request = parse(q.request as String)
+    assert ehd.rollback(request) == parse(answerText(q.name as String))
+    Map results = bothWays('ehdeployRollback', [repo: request.repo, env: request.environment])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == "ehdeploy rollback failed [usage]: ${parse(answerText(q.name as String)).error.message}".toString(): way
+    }
+}
+
+test('ehdeployRollback: required and unknown parameters; as and roles only with a candidate') {
+    def result = step('ehdeployRollback', [repo: planRepo.path])
+    assert result instanceof PipelineError
+    assert result.message == 'ehdeployRollback: `env` is required'
+    result = step('ehdeployRollback', [repo: planRepo.path, env: 'prod', revision: 'HEAD~1'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRollback: unknown parameter(s) revision; known: ')
+    result = step('ehdeployRollback', [repo: planRepo.path, env: 'prod', as: 'rm'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRollback: `as` and `roles` say who records in the log of `candidate`')
+    result = step('ehdeployRollback', [repo: planRepo.path, env: 'prod', write: true, candidate: 'c3'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRollback: `as` is required with `candidate`')
+    assert git(planRepo, ['rev-parse', 'HEAD']).trim() == planIds.web11
+}
+
+// ---- ehdeployRollout with a candidate: deployed-healthy evidence in its log ------------------
+
+/** A platform repo with one environment `test` running patient-api in medilink, and c1 deployed there. */
+def deployedPlatform = { File dir ->
+    dir.mkdirs()
+    new File(dir, 'platform.yaml').text = 'name: t\nenvironments:\n  - name: test\n    dsf: [test.yaml]\n'
+    new File(dir, 'test.yaml').text = 'namespaces:\n  medilink: {}\napps:\n  patient-api:\n    namespace: medilink\n' +
+                                      '    enabled: true\n    chart: ehealth/ehealth-service\n    version: 2.0.0\n'
+    Map artifacts = ['patient-api': [chart: 'ehealth/ehealth-service', version: '2.0.0']]
+    [[type: 'candidate-created', candidate: 'c1', revision: 'abc', artifacts: artifacts],
+     [type: 'deployed', environment: 'test', artifacts: artifacts]].each { Map event ->
+        assert ehd.call('release_event', [platform: dir.path, candidate: 'c1', actor: [name: 'jenkins', roles: []],
+                                          event: event]).decision.outcome == 'accepted'
+    }
+}
+
+test('ehdeployRollout with candidate, as and roles: a finished roll-out is recorded, both ways') {
+    Map copies = [cli: new File(scratch, 'rollout-cli'), native: new File(scratch, 'rollout-native')]
+    Map results = [:]
+    copies.each { String way, File dir ->
+        deployedPlatform(dir)
+        Map config = [platform: dir.path, env: 'test', candidate: 'c1', as: 'dave', roles: ['ops'], native: way == 'native']
+        // Still progressing: nothing recorded.
+        Map going = step('ehdeployRollout', config + [objects: "${rolloutFixtures}/progressing.json"]) as Map
+        assert going.recorded == null: way
+        results[way] = step('ehdeployRollout', config + [objects: "${rolloutFixtures}/healthy.json"])
+        assert results[way] instanceof Map: "${way}: ${results[way]}"
+        assert jenkins.echoed == ['patient-api healthy nothing: 3 of 3 replicas of the new revision ready',
+                                  "ehdeploy rollout: deployed-healthy accepted in ${new File(dir, 'promotions/c1.jsonl').path}".toString()]
+    }
+    assert results.cli.apps == results.native.apps
+    Map recorded = [cli: results.cli.recorded, native: results.native.recorded]
+    recorded.each { way, r ->
+        assert r.decision == [outcome: 'accepted']: way
+        assert r.entry.actor == [name: 'dave', roles: ['ops']]: way
+        assert r.entry.event == [type: 'evidence', environment: 'test', kind: 'deployed-healthy', ok: true,
+                                 note: 'healthy: patient-api']: way
+    }
+    // A stalled roll-out is recorded as failing evidence, and still fails the build.
+    copies.each { String way, File dir ->
+        def failing = step('ehdeployRollout', [objects: "${rolloutFixtures}/crashloop.json", platform: dir.path, env: 'test',
+                                               candidate: 'c1', as: 'dave', native: way == 'native'])
+        assert failing instanceof PipelineError: way
+        assert failing.message.startsWith('ehdeploy rollout: 1 app(s) need a person: patient-api stalled'): way
+        assert jenkins.echoed[-1] == "ehdeploy rollout: deployed-healthy accepted in ${new File(dir, 'promotions/c1.jsonl').path}".toString()
+        Map verified = ehd.call('verify_log', [platform: dir.path, candidate: 'c1'])
+        assert verified.ok && verified.entries == 4: way
+    }
+}
+
+test('ehdeployRollout: a candidate needs the platform and the environment; as and roles need a candidate') {
+    Map results = bothWays('ehdeployRollout', [objects: "${rolloutFixtures}/healthy.json", candidate: 'c1', as: 'dave'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == 'ehdeploy rollout_health failed [usage]: recording for a candidate needs the actor, ' +
+                                 'the platform and the environment': way
+    }
+    def result = step('ehdeployRollout', [objects: "${rolloutFixtures}/healthy.json", roles: ['ops']])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRollout: `as` and `roles` say who records in the log of `candidate`')
+    result = step('ehdeployRollout', [objects: "${rolloutFixtures}/healthy.json", platform: 'examples/platform',
+                                      env: 'prod', candidate: 'c1'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployRollout: `as` is required with `candidate`')
+}
+
 prometheus.stop(0)
 
 test('the CLI path leaves no scratch files behind') {

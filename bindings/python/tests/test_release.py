@@ -114,6 +114,7 @@ def test_rollout_health_as_rust_reports_it() -> None:
     apps = ehdeploy.rollout_health("crates/ehdeploy/tests/rollout/crashloop.json")
     recorded = json.loads((ROOT / "tests/parity/answers/rollout-health-crashloop.json").read_text())
     assert [a.to_dict() for a in apps] == recorded["apps"]
+    assert apps.to_dict() == recorded and apps.recorded is None
     assert (apps[0].state, apps[0].next) == ("stalled", "fix-configuration-or-roll-back")
     assert apps[0].problems[0].reason == "CrashLoopBackOff"
     degraded = ehdeploy.rollout_health("crates/ehdeploy/tests/rollout/degraded.json")
@@ -122,6 +123,60 @@ def test_rollout_health_as_rust_reports_it() -> None:
     with pytest.raises(ehdeploy.UsageError) as info:
         ehdeploy.rollout_health("tests/parity/questions.json")
     assert "kubectl" in info.value.message
+
+
+def test_rollout_health_records_a_finished_roll_out_for_a_candidate(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "platform.yaml").write_text("name: t\nenvironments:\n  - name: test\n    dsf: [test.yaml]\n")
+    (tmp_path / "test.yaml").write_text(
+        "namespaces:\n  medilink: {}\napps:\n  patient-api:\n    namespace: medilink\n    enabled: true\n"
+        "    chart: ehealth/ehealth-service\n    version: 2.0.0\n"
+    )
+    jenkins = {"name": "jenkins", "roles": []}
+    artifacts = {"patient-api": {"chart": "ehealth/ehealth-service", "version": "2.0.0"}}
+    for event in [
+        {"type": "candidate-created", "candidate": "c1", "revision": "abc", "artifacts": artifacts},
+        {"type": "deployed", "environment": "test", "artifacts": artifacts},
+    ]:
+        assert ehdeploy.release_event(tmp_path, "c1", jenkins, event).decision.accepted
+
+    def health(fixture: str) -> ehdeploy.RolloutHealth:
+        return ehdeploy.rollout_health(
+            f"crates/ehdeploy/tests/rollout/{fixture}.json",
+            platform=tmp_path,
+            env="test",
+            candidate="c1",
+            actor={"name": "dave", "roles": ["ops"]},
+        )
+
+    # Still progressing: nothing recorded.
+    going = health("progressing")
+    assert going.recorded is None and "recorded" not in going.to_dict()
+    healthy = health("healthy")
+    # Still the list of apps it always was, with what was recorded beside it.
+    assert isinstance(healthy, list) and [a.state for a in healthy] == ["healthy"]
+    assert isinstance(healthy[0], ehdeploy.AppRollout)
+    recorded = healthy.recorded
+    assert recorded is not None and recorded.decision.accepted
+    assert recorded.log == str(tmp_path / "promotions" / "c1.jsonl")
+    entry = recorded.to_dict()["entry"]
+    assert entry["actor"] == {"name": "dave", "roles": ["ops"]}
+    assert entry["event"] == {
+        "type": "evidence",
+        "environment": "test",
+        "kind": "deployed-healthy",
+        "ok": True,
+        "note": "healthy: patient-api",
+    }
+    stalled = health("crashloop")
+    assert stalled.recorded is not None
+    assert stalled.recorded.to_dict()["entry"]["event"]["ok"] is False
+    assert ehdeploy.verify_log(tmp_path, "c1").entries == 4
+    # The typed answer keeps the JSON: apps and recorded, as call() gives them.
+    assert set(stalled.to_dict()) == {"apps", "recorded"}
+    assert [a.to_dict() for a in stalled] == stalled.to_dict()["apps"]
+    # Recording needs the platform and the environment.
+    with pytest.raises(ehdeploy.UsageError, match="needs the actor, the platform and the environment"):
+        ehdeploy.rollout_health("crates/ehdeploy/tests/rollout/healthy.json", candidate="c1", actor=jenkins)
 
 
 def test_canary_decisions_as_rust_makes_them() -> None:

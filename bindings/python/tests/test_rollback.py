@@ -272,8 +272,9 @@ def test_a_revision_of_another_branch_is_refused(history: History) -> None:
     assert e.value.message == (
         f"`{elsewhere}` is not in the history of `main`: a rollback goes back to a revision the branch ran"
     )
-    with pytest.raises(ehdeploy.UsageError, match="^`no-such-rev` does not name a commit"):
+    with pytest.raises(ehdeploy.UsageError) as e:
         ehdeploy.rollback(repo.path, "prod", app="api", to="no-such-rev")
+    assert e.value.message.startswith("`no-such-rev` does not name a commit")
     assert repo.head() == history.web_11
 
 

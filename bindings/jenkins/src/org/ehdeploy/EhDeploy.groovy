@@ -117,6 +117,28 @@ class EhDeploy implements Serializable {
     }
 
     /**
+     * `rollback`: an app (or every app of `environment`) back to the last revision of the spec's
+     * git history where it ran something else and was healthy by record (or to `to`), planned,
+     * and with `write` committed on the current branch; or [error: ...] (code `usage`: not a git
+     * work tree, a revision outside the branch, nothing to roll back...). The request's keys are
+     * the operation's: `repo`, `environment` (required), `platform`, `app`, `to`, `write`,
+     * `maxCommits`, `candidate`, `actor` ([name:, roles:]); null ones are left out.
+     *
+     *   Map answer = ehd.rollback(repo: '/srv/spec', environment: 'prod', app: 'patient-api')
+     *   answer.target.id   // the revision gone back to; answer.files: what changes
+     */
+    @NonCPS
+    Map rollback(Map request) {
+        Map given = [:]
+        request.each { key, value ->
+            if (value != null) {
+                given[key.toString()] = value instanceof GString ? value.toString() : value
+            }
+        }
+        return call('rollback', given)
+    }
+
+    /**
      * An answer's JSON as plain maps and lists: JsonSlurperClassic's HashMap and ArrayList,
      * which CPS can serialise (JsonSlurper's LazyMap cannot). The CLI path parses with this too,
      * so both paths give equal results.

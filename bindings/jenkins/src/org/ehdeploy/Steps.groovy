@@ -219,7 +219,8 @@ class Steps implements Serializable {
     /**
      * ehdeployRollout: `rollout_health`, how each app's roll-out stands, from the objects of
      * `kubectl get deploy,rs,pods -o json`: a file (`objects`), or fetched from `namespace`
-     * with `kubectl` on the agent first.
+     * with `kubectl` on the agent first. With `candidate` (and `as`, `roles`), a finished
+     * roll-out is recorded in the candidate's audit log as `deployed-healthy` evidence.
      */
     Map rollout(Map given) {
         Map config = configure('ehdeployRollout', given)
@@ -231,24 +232,50 @@ class Steps implements Serializable {
         } else if (config.namespace != null) {
             script.error('ehdeployRollout: give either `objects` or `namespace`, not both')
         }
+        Map actor = recordingActor('ehdeployRollout', config)
         String objects = fetch ? kubectlObjects(config) : config.objects.toString()
         Map answer
         try {
             answer = ask(config, 'rollout_health', compact([objects    : objects,
                                                             platform   : config.platform,
                                                             environment: config.env,
-                                                            apps       : asList(config.apps)]))
+                                                            apps       : asList(config.apps),
+                                                            candidate  : config.candidate,
+                                                            actor      : actor]))
         } finally {
             if (fetch) {
                 script.sh(script: "rm -f ${shellQuote(objects)}", returnStatus: true)
             }
         }
-        script.echo(rolloutLines(answer.apps as List).join('\n'))
+        script.echo((rolloutLines(answer.apps as List) + recordedLines('rollout', answer.recorded as Map)).join('\n'))
+        Map recorded = answer.recorded as Map
+        if (recorded != null && recorded.decision.outcome != 'accepted') {
+            script.error(recordRefusal('rollout', recorded))
+        }
         List<String> problems = rolloutProblems(answer.apps as List)
         if (!problems.isEmpty() && config.failOnProblem) {
             script.error("ehdeploy rollout: ${problems.size()} app(s) need a person: ${problems.join('; ')}")
         }
         return answer
+    }
+
+    /**
+     * Who records an event in `candidate`'s audit log (ehdeployRollout, ehdeployRollback):
+     * [name: `as`, roles: `roles`], the name defaulting to the user who started the build; null
+     * without a candidate. `as` or `roles` without a candidate, or no name at all, fail the build.
+     */
+    private Map recordingActor(String step, Map config) {
+        if (config.candidate == null || config.candidate == '') {
+            if (config['as'] != null || asList(config.roles)) {
+                script.error("${step}: `as` and `roles` say who records in the log of `candidate`: give the candidate too")
+            }
+            return null
+        }
+        String name = config['as'] ? config['as'].toString() : buildUser()
+        if (!name) {
+            script.error("${step}: `as` is required with `candidate` (who records it): no user started this build")
+        }
+        return [name: name, roles: asList(config.roles)]
     }
 
     /**
@@ -466,6 +493,64 @@ class Steps implements Serializable {
                          (stderr.trim() ? ": ${stderr.trim()}" : ''))
         } finally {
             script.sh(script: "rm -f ${shellQuote(errorFile)}", returnStatus: true)
+        }
+    }
+
+    /**
+     * ehdeployRollback: `rollback`, an app (or every app of `env`) back to the last revision of
+     * the spec's git history where it ran something else and was healthy by record (or to `to`):
+     * the plan, and with `write` a new commit on the current branch (and, with `candidate`, a
+     * `rolled-back` event in its audit log). Through `<cli> rollback ... --format json` on the
+     * agent, where the work tree is, or in-process with `native`.
+     */
+    Map rollback(Map given) {
+        Map config = configure('ehdeployRollback', given)
+        for (String key in ['repo', 'env']) {
+            require('ehdeployRollback', key, config[key])
+        }
+        Map actor = recordingActor('ehdeployRollback', config)
+        Map request = compact([repo     : config.repo, platform: config.platform, environment: config.env,
+                               app      : config.app, to: config.to, write: config.write as boolean,
+                               candidate: config.candidate, actor: actor])
+        Map answer = config['native'] ? ask(config, 'rollback', request) : rollbackCli(config, request)
+        List<String> lines = rollbackLines(answer) + findingLines(answer.report as Map) +
+                             recordedLines('rollback', answer.recorded as Map)
+        script.echo(lines.join('\n'))
+        Map recorded = answer.recorded as Map
+        if (recorded != null && recorded.decision.outcome != 'accepted') {
+            script.error(recordRefusal('rollback', recorded))
+        }
+        return answer
+    }
+
+    /**
+     * `<cli> rollback ... --format json > answer.json 2> error.txt` on the agent. Exit status 0
+     * is an answer; 2 an error, whose `error[code]: message` fails the build as an error answer
+     * does with `native`.
+     */
+    private Map rollbackCli(Map config, Map request) {
+        String base = "${config.tmpDir}/rollback-${UUID.randomUUID()}"
+        String answerFile = "${base}.answer.json"
+        String errorFile = "${base}.error.txt"
+        String command = "mkdir -p ${shellQuote(config.tmpDir as String)} && " +
+                         "${config.cli} rollback ${rollbackArguments(request)} " +
+                         "> ${shellQuote(answerFile)} 2> ${shellQuote(errorFile)}"
+        try {
+            int status = script.sh(script: command, returnStatus: true) as int
+            String answer = script.fileExists(answerFile) ? script.readFile(file: answerFile, encoding: 'UTF-8') as String : ''
+            if (status == 0 && answer) {
+                return EhDeploy.parse(answer)
+            }
+            String stderr = script.fileExists(errorFile) ? script.readFile(file: errorFile, encoding: 'UTF-8') as String : ''
+            Map error = cliError(stderr)
+            if (status == 2 && error != null) {
+                script.error("ehdeploy rollback failed [${error.code}]: ${error.message}")
+            }
+            script.error("ehdeploy rollback failed: `${config.cli} rollback` exited with status ${status}" +
+                         (stderr.trim() ? ": ${stderr.trim()}" : ' and no answer'))
+            return null
+        } finally {
+            script.sh(script: "rm -f ${shellQuote(answerFile)} ${shellQuote(errorFile)}", returnStatus: true)
         }
     }
 
@@ -849,6 +934,97 @@ class Steps implements Serializable {
         }
         args += ['--format', 'json']
         return args.collect { shellQuote(it) }.join(' ')
+    }
+
+    /** The CLI arguments of `ehdeploy rollback` asking what the `rollback` request asks. */
+    @NonCPS
+    static String rollbackArguments(Map request) {
+        List<String> args = ['--repo', request.repo as String, '--env', request.environment as String]
+        [platform: '--platform', app: '--app', to: '--to', candidate: '--candidate'].each { String key, String flag ->
+            if (request[key] != null) {
+                args += [flag, request[key].toString()]
+            }
+        }
+        if (request.write) {
+            args << '--write'
+        }
+        Map actor = request.actor as Map
+        if (actor != null) {
+            args += ['--as', actor.name as String]
+            if (actor.roles) {
+                args += ['--roles', (actor.roles as List).join(',')]
+            }
+        }
+        args += ['--format', 'json']
+        return args.collect { shellQuote(it) }.join(' ')
+    }
+
+    /**
+     * `ehdeploy rollback of prod on main: back to abc1234 api 1.1.0 in prod (T), healthy by record`,
+     * one line per app (`  api: chart version image:tag -> ... (healthy by record: c2)`), per
+     * commit in between (`  between: def5678 summary changed web; kept: web (decide about these)`),
+     * per file, and `ehdeploy rollback: committed 1234567 Roll back ...` or `... not written`.
+     */
+    @NonCPS
+    static List<String> rollbackLines(Map answer) {
+        Map target = answer.target as Map
+        String branch = answer.branch ?: 'a detached HEAD'
+        String health = answer.healthyByRecord ? 'healthy by record' : 'NOT healthy by record'
+        List<String> lines = ["ehdeploy rollback of ${answer.environment} on ${branch}: back to ${shortId(target.id as String)} " +
+                              "${target.summary} (${target.time}), ${health}".toString()]
+        (answer.apps as List ?: []).each { Map app ->
+            String by = app.healthyBy ? " (healthy by record: ${app.healthyBy})" : ''
+            lines << "  ${app.app}: ${releaseText(app.from as Map)} -> ${releaseText(app.to as Map)}${by}".toString()
+        }
+        (answer.between as List ?: []).each { Map between ->
+            Map revision = between.revision as Map
+            List others = between.others as List ?: []
+            String kept = others ? "; kept: ${others.join(', ')} (decide about these)" : ''
+            lines << "  between: ${shortId(revision.id as String)} ${revision.summary} changed ${(between.apps as List).join(', ')}${kept}".toString()
+        }
+        (answer.files as List ?: []).each { Map file -> lines << "  file: ${file.path}".toString() }
+        Map commit = answer.commit as Map
+        lines << (commit ? "ehdeploy rollback: committed ${shortId(commit.id as String)} ${commit.summary}"
+                         : 'ehdeploy rollback: not written (write: true commits it)').toString()
+        return lines
+    }
+
+    /** `chart version image:tag` (or `@digest`) of a release in a rollback, `(none)` for none. */
+    @NonCPS
+    static String releaseText(Map release) {
+        if (release == null) {
+            return '(none)'
+        }
+        String at = release.tag ? ":${release.tag}" : (release.digest ? "@${release.digest}" : '')
+        return "${release.chart} ${release.version} ${release.image ?: ''}${at}".toString()
+    }
+
+    /** A commit id's first 7 digits, as git shows it. */
+    @NonCPS
+    static String shortId(String id) {
+        return id == null ? '' : id.take(7)
+    }
+
+    /** `ehdeploy <what>: <event> <outcome> in LOG` and each reason, indented; nothing when nothing was recorded. */
+    @NonCPS
+    static List<String> recordedLines(String what, Map recorded) {
+        if (recorded == null) {
+            return []
+        }
+        Map decision = recorded.decision as Map
+        String event = recorded.entry?.event?.kind ?: recorded.entry?.event?.type
+        List<String> lines = ["ehdeploy ${what}: ${event} ${decision.outcome} in ${recorded.log}".toString()]
+        (decision.reasons as List ?: []).each { Map reason -> lines << "  ${reasonText(reason)}".toString() }
+        return lines
+    }
+
+    /** `ehdeploy <what>: <event> refused in the audit log: [code] message; ...` */
+    @NonCPS
+    static String recordRefusal(String what, Map recorded) {
+        Map decision = recorded.decision as Map
+        String event = recorded.entry?.event?.kind ?: recorded.entry?.event?.type
+        List reasons = (decision.reasons as List ?: []).collect { reasonText(it as Map) }
+        return "ehdeploy ${what}: ${event} ${decision.outcome} in the audit log${reasons ? ': ' + reasons.join('; ') : ''}".toString()
     }
 
     /** The CLI arguments of `ehdeploy canary resources`: `--platform P --env E [--app a,b]`. */
