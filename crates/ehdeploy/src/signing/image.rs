@@ -105,14 +105,14 @@ fn check(
     digest: &str,
 ) -> Result<Vec<u8>, SignatureError> {
     let key = match policy.authority(authority) {
-        Some(Authority::Key(path)) => {
-            let pem = std::fs::read_to_string(path).map_err(|e| {
+        Some(Authority::Key { path, pem }) => {
+            let pem = pem.as_deref().ok_or_else(|| {
                 SignatureError::new(
                     SignatureReason::InvalidKey,
-                    format!("{}: {e}", path.display()),
+                    format!("{} could not be read", path.display()),
                 )
             })?;
-            public_key(&pem)?
+            public_key(pem)?
         }
         Some(Authority::Keyless { .. }) => {
             return Err(SignatureError::new(

@@ -32,8 +32,13 @@ impl Matcher {
 /// How an authority signs.
 #[derive(Debug, Clone)]
 pub enum Authority {
-    /// With this public key (the PEM file's path).
-    Key(PathBuf),
+    /// With this public key.
+    Key {
+        /// The PEM file.
+        path: PathBuf,
+        /// Its text, read once when the policy is compiled (none: it could not be read).
+        pem: Option<String>,
+    },
     /// Keylessly, with a Fulcio certificate for this issuer and subject.
     Keyless {
         /// The OIDC issuer.
@@ -198,13 +203,15 @@ impl TrustPolicy {
             let authority = match (&a.key, &a.keyless) {
                 (Some(key), None) => {
                     let path = root.join(key);
-                    if !path.is_file() {
-                        bad(
-                            format!("{at}/key"),
-                            format!("no key file {}", path.display()),
-                        );
-                    }
-                    Some(Authority::Key(path))
+                    let pem = std::fs::read_to_string(&path)
+                        .map_err(|e| {
+                            bad(
+                                format!("{at}/key"),
+                                format!("no key file {}: {e}", path.display()),
+                            )
+                        })
+                        .ok();
+                    Some(Authority::Key { path, pem })
                 }
                 (None, Some(k)) => {
                     let issuer = matcher(&k.issuer, &k.issuer_reg_exp, "issuer", &mut bad);
