@@ -51,8 +51,11 @@ fn manifest(dir: &Path, layers: serde_json::Value) -> (String, usize) {
     (blob(dir, &bytes), bytes.len())
 }
 
-/// The layout, the public key (SPKI DER) and each (payload, DER signature).
-fn setup(dir: &Path) -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+/// Each image's signed payload and its DER signature.
+type Signed = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Writes the layout; the raw public key and each (payload, DER signature).
+fn setup(dir: &Path) -> (Vec<u8>, Signed) {
     std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
     let key = KeyPair::generate_ecdsa_p256().unwrap();
     let mut refs = Vec::new();
