@@ -28,7 +28,7 @@ impl Layout {
     pub fn open(dir: &Path) -> Result<Layout, SignatureError> {
         let index_path = dir.join("index.json");
         let bytes = read_bounded(&index_path)?;
-        let index = ImageIndex::from_reader(bytes.as_slice()).map_err(|e| {
+        let index: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
             SignatureError::layout(format!(
                 "{} is not an OCI image index: {e}",
                 index_path.display()
@@ -97,7 +97,7 @@ impl Layout {
     /// The image manifest at `digest`.
     pub fn manifest(&self, digest: &str) -> Result<ImageManifest, SignatureError> {
         let bytes = self.blob(digest, MAX_DOCUMENT_BYTES)?;
-        ImageManifest::from_reader(bytes.as_slice())
+        serde_json::from_slice::<ImageManifest>(&bytes)
             .map_err(|e| SignatureError::layout(format!("{digest} is not an image manifest: {e}")))
     }
 }
