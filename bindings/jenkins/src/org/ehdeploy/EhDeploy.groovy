@@ -107,13 +107,7 @@ class EhDeploy implements Serializable {
      */
     @NonCPS
     Map canaryAnalyze(Map request) {
-        Map given = [:]
-        request.each { key, value ->
-            if (value != null) {
-                given[key.toString()] = value instanceof GString ? value.toString() : value
-            }
-        }
-        return call('canary_analyze', given)
+        return call('canary_analyze', compact(request))
     }
 
     /**
@@ -129,13 +123,7 @@ class EhDeploy implements Serializable {
      */
     @NonCPS
     Map rollback(Map request) {
-        Map given = [:]
-        request.each { key, value ->
-            if (value != null) {
-                given[key.toString()] = value instanceof GString ? value.toString() : value
-            }
-        }
-        return call('rollback', given)
+        return call('rollback', compact(request))
     }
 
     /**
@@ -146,6 +134,18 @@ class EhDeploy implements Serializable {
     @NonCPS
     static Map parse(String json) {
         return (Map) new JsonSlurperClassic().parseText(json)
+    }
+
+    /** `request` minus the keys left unset (null), keys and GStrings as Strings. */
+    @NonCPS
+    static Map compact(Map request) {
+        Map result = [:]
+        request.each { key, value ->
+            if (value != null) {
+                result[key.toString()] = value instanceof GString ? value.toString() : value
+            }
+        }
+        return result
     }
 
     /** A request as compact JSON. */

@@ -125,13 +125,13 @@ class Steps implements Serializable {
         require('ehdeployRelease', 'candidate', config.candidate)
         if (config.action == 'status') {
             Map answer = ask(config, 'release_status',
-                             compact([platform: config.platform, candidate: config.candidate, at: config.at]))
+                             EhDeploy.compact([platform: config.platform, candidate: config.candidate, at: config.at]))
             script.echo(statusLines(answer.status as Map, config.candidate as String).join('\n'))
             return answer
         }
         if (config.action == 'verify-log') {
             Map answer = ask(config, 'verify_log',
-                             compact([platform: config.platform, candidate: config.candidate, head: config.head]))
+                             EhDeploy.compact([platform: config.platform, candidate: config.candidate, head: config.head]))
             String summary = verifySummary(answer)
             script.echo(summary)
             if (!answer.ok && config.failOnError) {
@@ -158,7 +158,7 @@ class Steps implements Serializable {
         if (event.type in ARTIFACT_EVENTS && event.artifacts == null) {
             event.artifacts = releaseArtifacts(config, artifactsEnvironment(event)).artifacts
         }
-        Map answer = ask(config, 'release_event', compact([platform : config.platform, candidate: config.candidate,
+        Map answer = ask(config, 'release_event', EhDeploy.compact([platform : config.platform, candidate: config.candidate,
                                                            actor    : actor, event: event, at: config.at]))
         Map decision = answer.decision as Map
         script.echo(decisionLines(event.type as String, decision).join('\n'))
@@ -170,7 +170,7 @@ class Steps implements Serializable {
 
     /** `release_artifacts` of `environment` (null: the pipeline's first). */
     private Map releaseArtifacts(Map config, String environment) {
-        return ask(config, 'release_artifacts', compact([platform  : config.platform, environment: environment,
+        return ask(config, 'release_artifacts', EhDeploy.compact([platform  : config.platform, environment: environment,
                                                          vars      : stringMap(config.vars as Map),
                                                          processEnv: config.processEnv as boolean]))
     }
@@ -236,7 +236,7 @@ class Steps implements Serializable {
         String objects = fetch ? kubectlObjects(config) : config.objects.toString()
         Map answer
         try {
-            answer = ask(config, 'rollout_health', compact([objects    : objects,
+            answer = ask(config, 'rollout_health', EhDeploy.compact([objects    : objects,
                                                             platform   : config.platform,
                                                             environment: config.env,
                                                             apps       : asList(config.apps),
@@ -355,7 +355,7 @@ class Steps implements Serializable {
         if (config.state != null && !(config.state instanceof Map)) {
             script.error('ehdeployCanary: `state` must be a Map (weight, failedChecks, inconclusiveChecks): the last decision\'s `state`')
         }
-        Map answer = ask(config, 'canary_decide', compact([analysis: plainCopy(config.analysis),
+        Map answer = ask(config, 'canary_decide', EhDeploy.compact([analysis: plainCopy(config.analysis),
                                                            state   : plainCopy(config.state),
                                                            samples : plainCopy(config.samples)]))
         script.echo(canaryLines(answer).join('\n'))
@@ -387,7 +387,7 @@ class Steps implements Serializable {
         } else if (config.actor != null) {
             script.error('ehdeployCanary: `actor` records the outcome in the log of `candidate`: give the candidate too')
         }
-        Map request = compact([platform      : config.platform, environment: config.env, app: config.app,
+        Map request = EhDeploy.compact([platform      : config.platform, environment: config.env, app: config.app,
                                prometheus    : config.prometheus, since: config.since, at: config.at,
                                candidate     : config.candidate, actor: actor,
                                timeoutSeconds: config.timeoutSeconds, retries: config.retries])
@@ -405,29 +405,38 @@ class Steps implements Serializable {
     }
 
     /**
-     * `<cli> canary analyze ... --format json > answer.json 2> error.txt` on the agent. Exit
-     * status 0 or 1 (rolled back, or the evidence refused) is an answer; 2 an error, whose
-     * `error[code]: message` fails the build as an error answer does with `native`.
+     * `<cli> canary analyze ... --format json` on the agent. Exit status 0 or 1 (rolled back,
+     * or the evidence refused) is an answer; 2 an error.
      */
     private Map canaryAnalyzeCli(Map config, Map request) {
-        String base = "${config.tmpDir}/canary_analyze-${UUID.randomUUID()}"
+        return subcommandCli(config, 'canary_analyze', 'canary analyze', canaryAnalyzeArguments(request), [0, 1])
+    }
+
+    /**
+     * `<cli> <subcommand> <arguments> > answer.json 2> error.txt` on the agent, for the
+     * subcommands that print their answer as JSON and their errors as text. An exit status in
+     * `answered` with an answer is the answer; 2 an error, whose `error[code]: message` fails
+     * the build as an error answer does with `native`.
+     */
+    private Map subcommandCli(Map config, String op, String subcommand, String arguments, List<Integer> answered) {
+        String base = "${config.tmpDir}/${op}-${UUID.randomUUID()}"
         String answerFile = "${base}.answer.json"
         String errorFile = "${base}.error.txt"
         String command = "mkdir -p ${shellQuote(config.tmpDir as String)} && " +
-                         "${config.cli} canary analyze ${canaryAnalyzeArguments(request)} " +
+                         "${config.cli} ${subcommand} ${arguments} " +
                          "> ${shellQuote(answerFile)} 2> ${shellQuote(errorFile)}"
         try {
             int status = script.sh(script: command, returnStatus: true) as int
             String answer = script.fileExists(answerFile) ? script.readFile(file: answerFile, encoding: 'UTF-8') as String : ''
-            if ((status == 0 || status == 1) && answer) {
+            if (answered.contains(status) && answer) {
                 return EhDeploy.parse(answer)
             }
             String stderr = script.fileExists(errorFile) ? script.readFile(file: errorFile, encoding: 'UTF-8') as String : ''
             Map error = cliError(stderr)
             if (status == 2 && error != null) {
-                script.error("ehdeploy canary_analyze failed [${error.code}]: ${error.message}")
+                script.error("ehdeploy ${op} failed [${error.code}]: ${error.message}")
             }
-            script.error("ehdeploy canary_analyze failed: `${config.cli} canary analyze` exited with status ${status}" +
+            script.error("ehdeploy ${op} failed: `${config.cli} ${subcommand}` exited with status ${status}" +
                          (stderr.trim() ? ": ${stderr.trim()}" : ' and no answer'))
             return null
         } finally {
@@ -451,7 +460,7 @@ class Steps implements Serializable {
         try {
             if (config['native']) {
                 String text = nativeJson(config, 'canary_resources',
-                                         compact([platform: config.platform, environment: config.env, apps: apps ?: null]))
+                                         EhDeploy.compact([platform: config.platform, environment: config.env, apps: apps ?: null]))
                 Map answer = EhDeploy.parse(text)
                 if (answer.error != null) {
                     script.sh(script: "rm -f ${shellQuote(file)}", returnStatus: true)
@@ -509,7 +518,7 @@ class Steps implements Serializable {
             require('ehdeployRollback', key, config[key])
         }
         Map actor = recordingActor('ehdeployRollback', config)
-        Map request = compact([repo     : config.repo, platform: config.platform, environment: config.env,
+        Map request = EhDeploy.compact([repo     : config.repo, platform: config.platform, environment: config.env,
                                app      : config.app, to: config.to, write: config.write as boolean,
                                candidate: config.candidate, actor: actor])
         Map answer = config['native'] ? ask(config, 'rollback', request) : rollbackCli(config, request)
@@ -523,35 +532,9 @@ class Steps implements Serializable {
         return answer
     }
 
-    /**
-     * `<cli> rollback ... --format json > answer.json 2> error.txt` on the agent. Exit status 0
-     * is an answer; 2 an error, whose `error[code]: message` fails the build as an error answer
-     * does with `native`.
-     */
+    /** `<cli> rollback ... --format json` on the agent. Exit status 0 is an answer; 2 an error. */
     private Map rollbackCli(Map config, Map request) {
-        String base = "${config.tmpDir}/rollback-${UUID.randomUUID()}"
-        String answerFile = "${base}.answer.json"
-        String errorFile = "${base}.error.txt"
-        String command = "mkdir -p ${shellQuote(config.tmpDir as String)} && " +
-                         "${config.cli} rollback ${rollbackArguments(request)} " +
-                         "> ${shellQuote(answerFile)} 2> ${shellQuote(errorFile)}"
-        try {
-            int status = script.sh(script: command, returnStatus: true) as int
-            String answer = script.fileExists(answerFile) ? script.readFile(file: answerFile, encoding: 'UTF-8') as String : ''
-            if (status == 0 && answer) {
-                return EhDeploy.parse(answer)
-            }
-            String stderr = script.fileExists(errorFile) ? script.readFile(file: errorFile, encoding: 'UTF-8') as String : ''
-            Map error = cliError(stderr)
-            if (status == 2 && error != null) {
-                script.error("ehdeploy rollback failed [${error.code}]: ${error.message}")
-            }
-            script.error("ehdeploy rollback failed: `${config.cli} rollback` exited with status ${status}" +
-                         (stderr.trim() ? ": ${stderr.trim()}" : ' and no answer'))
-            return null
-        } finally {
-            script.sh(script: "rm -f ${shellQuote(answerFile)} ${shellQuote(errorFile)}", returnStatus: true)
-        }
+        return subcommandCli(config, 'rollback', 'rollback', rollbackArguments(request), [0])
     }
 
     // ---- asking ehdeploy ----------------------------------------------------------------
@@ -675,19 +658,7 @@ class Steps implements Serializable {
         all.vars = stringMap(config.vars as Map)
         all.processEnv = config.processEnv as boolean
         all.maxFileBytes = config.maxFileBytes
-        return compact(all)
-    }
-
-    /** `request` minus the keys left unset (null), GStrings as Strings. */
-    @NonCPS
-    static Map compact(Map request) {
-        Map result = [:]
-        request.each { key, value ->
-            if (value != null) {
-                result[key] = value instanceof GString ? value.toString() : value
-            }
-        }
-        return result
+        return EhDeploy.compact(all)
     }
 
     // ---- pure helpers -------------------------------------------------------------------
