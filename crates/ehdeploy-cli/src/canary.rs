@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use ehdeploy::api::{self, ApiError};
 use ehdeploy::canary::Action;
-use ehdeploy::promotion::{Actor, Decision};
+use ehdeploy::promotion::Decision;
 
-use crate::release::Format;
+use crate::release::{Format, Recording};
 
 #[derive(Subcommand)]
 /// The canary commands.
@@ -39,15 +39,8 @@ pub enum Canary {
         /// Judge at this time (RFC 3339; default now).
         #[arg(long)]
         at: Option<String>,
-        /// The release candidate whose audit log records the outcome.
-        #[arg(long, requires = "actor")]
-        candidate: Option<String>,
-        /// Who records it (a Jenkins user id).
-        #[arg(long = "as", value_name = "PRINCIPAL", requires = "candidate")]
-        actor: Option<String>,
-        /// The actor's roles (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        roles: Vec<String>,
+        #[command(flatten)]
+        recording: Recording,
         /// Seconds each query may take.
         #[arg(long, default_value_t = 10)]
         timeout: u64,
@@ -83,13 +76,12 @@ pub fn run(command: Canary) -> Result<ExitCode, ApiError> {
             prometheus,
             since,
             at,
-            candidate,
-            actor,
-            roles,
+            recording,
             timeout,
             retries,
             format,
         } => {
+            let (candidate, actor) = recording.into_parts();
             let answer = api::canary_analyze(&api::CanaryAnalyzeRequest {
                 platform,
                 environment,
@@ -98,7 +90,7 @@ pub fn run(command: Canary) -> Result<ExitCode, ApiError> {
                 since,
                 at,
                 candidate,
-                actor: actor.map(|name| Actor { name, roles }),
+                actor,
                 timeout_seconds: Some(timeout),
                 retries: Some(retries),
             })?;

@@ -30,6 +30,29 @@ pub struct Common {
     format: Format,
 }
 
+/// Who records a decision in which candidate's audit log, for the commands that record one
+/// when asked (`canary analyze`, `rollback`).
+#[derive(Args)]
+pub struct Recording {
+    /// The release candidate whose audit log records the outcome.
+    #[arg(long, requires = "actor")]
+    candidate: Option<String>,
+    /// Who records it (a Jenkins user id).
+    #[arg(long = "as", value_name = "PRINCIPAL", requires = "candidate")]
+    actor: Option<String>,
+    /// The actor's roles (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    roles: Vec<String>,
+}
+
+impl Recording {
+    /// The candidate and the actor, as the API's requests take them.
+    pub fn into_parts(self) -> (Option<String>, Option<Actor>) {
+        let roles = self.roles;
+        (self.candidate, self.actor.map(|name| Actor { name, roles }))
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 /// Output format.
 pub enum Format {

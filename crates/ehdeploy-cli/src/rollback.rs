@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use ehdeploy::api::{self, ApiError, RollbackResponse};
 
-use crate::release::Format;
+use crate::release::{Format, Recording};
 
 /// The rollback's arguments.
 #[derive(Args)]
@@ -31,15 +31,9 @@ pub struct Rollback {
     /// Write the files and commit them on the current branch.
     #[arg(long)]
     write: bool,
-    /// The release candidate rolled back: with --write, `rolled-back` goes to its audit log.
-    #[arg(long, requires = "actor")]
-    candidate: Option<String>,
-    /// Who rolls back (a Jenkins user id).
-    #[arg(long = "as", value_name = "PRINCIPAL", requires = "candidate")]
-    actor: Option<String>,
-    /// The actor's roles (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    roles: Vec<String>,
+    /// With --write, `rolled-back` (naming the commit) goes to the candidate's audit log.
+    #[command(flatten)]
+    recording: Recording,
     /// How many commits back to search.
     #[arg(long, default_value_t = api::DEFAULT_MAX_COMMITS)]
     max_commits: usize,
@@ -50,6 +44,7 @@ pub struct Rollback {
 
 /// Run the rollback; its exit code, or the error to print.
 pub fn run(args: Rollback) -> Result<ExitCode, ApiError> {
+    let (candidate, actor) = args.recording.into_parts();
     let answer = api::rollback(&api::RollbackRequest {
         repo: args.repo,
         platform: args.platform,
@@ -58,11 +53,8 @@ pub fn run(args: Rollback) -> Result<ExitCode, ApiError> {
         to: args.to,
         write: args.write,
         max_commits: Some(args.max_commits),
-        candidate: args.candidate,
-        actor: args.actor.map(|name| ehdeploy::promotion::Actor {
-            name,
-            roles: args.roles,
-        }),
+        candidate,
+        actor,
     })?;
     match args.format {
         Format::Json => crate::print_out(&format!("{}\n", api::to_json(&answer))),

@@ -124,6 +124,14 @@ pub fn canary_resources(request: &CanaryResourcesRequest) -> Result<CanaryResour
     })
 }
 
+/// An enabled app of the environment's spec, as `canary_apps` goes through them.
+struct EnabledApp {
+    label: String,
+    name: String,
+    namespace: Option<String>,
+    profile: Option<std::sync::Arc<crate::platform::CompiledProfile>>,
+}
+
 /// One app with canary on, as its analysis needs it.
 struct CanaryApp {
     app: String,
@@ -142,16 +150,19 @@ fn canary_apps(
     environment: &str,
     only: &[String],
 ) -> Result<Vec<CanaryApp>, ApiError> {
-    let apps: Vec<(String, String, Option<String>)> = env
+    // Each enabled app: its label, name, namespace and chart profile.
+    let apps: Vec<EnabledApp> = env
         .enabled_apps()
-        .map(|(label, app)| {
-            let name = app.name.clone().unwrap_or_else(|| label.clone());
-            (label.clone(), name, app.namespace.clone())
+        .map(|(label, app)| EnabledApp {
+            label: label.clone(),
+            name: app.name.clone().unwrap_or_else(|| label.clone()),
+            namespace: app.namespace.clone(),
+            profile: env.platform.profile_of(app).cloned(),
         })
         .collect();
     for wanted in only {
-        if !apps.iter().any(|(_, name, _)| name == wanted) {
-            let hint = crate::suggest::did_you_mean(wanted, apps.iter().map(|a| a.1.as_str()))
+        if !apps.iter().any(|a| &a.name == wanted) {
+            let hint = crate::suggest::did_you_mean(wanted, apps.iter().map(|a| a.name.as_str()))
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             return Err(ApiError::new(
@@ -161,19 +172,17 @@ fn canary_apps(
         }
     }
     let mut out = Vec::new();
-    for (label, name, namespace) in apps {
+    for EnabledApp {
+        label,
+        name,
+        namespace,
+        profile,
+    } in apps
+    {
         if !only.is_empty() && !only.contains(&name) {
             continue;
         }
-        let spec_app = env
-            .enabled_apps()
-            .find(|(l, _)| **l == label)
-            .map(|(_, a)| a.clone());
-        let Some(profile) = spec_app
-            .as_ref()
-            .and_then(|a| env.platform.profile_of(a))
-            .cloned()
-        else {
+        let Some(profile) = profile else {
             continue;
         };
         let values = env.values(&label).map_err(|findings| {

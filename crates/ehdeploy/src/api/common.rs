@@ -86,6 +86,8 @@ pub(super) struct Environment {
     pub platform: Platform,
     /// The environment's DSFs, merged.
     pub spec: LoadedSpec,
+    /// The values files parsed so far, for the next app that uses them too.
+    cache: ValuesCache,
 }
 
 impl Environment {
@@ -108,6 +110,7 @@ impl Environment {
             sources,
             platform,
             spec,
+            cache: ValuesCache::new(),
         })
     }
 
@@ -138,7 +141,7 @@ impl Environment {
         let options = Self::options(&Limits::default());
         let values = effective_values(
             &mut self.sources,
-            &mut ValuesCache::new(),
+            &mut self.cache,
             tree,
             label,
             &options,
