@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sigstore_verify::crypto::VerificationKey;
 use sigstore_verify::types::{DerPublicKey, SignatureBytes};
 
-use super::layout::{Layout, MAX_DOCUMENT_BYTES};
+use super::store::{image_manifest, ImageStore, MAX_DOCUMENT_BYTES};
 
 /// The media type of a cosign signature payload layer.
 pub const SIMPLESIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -20,8 +20,20 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureReason {
-    /// The layout cannot be read, or is corrupt (a blob that is not its digest, too large).
+    /// The layout cannot be read.
     Layout,
+    /// The registry cannot be reached: refused, unresolved, timed out (after retries).
+    Unreachable,
+    /// The registry answered with an unexpected HTTP status (authentication refused, 5xx
+    /// after retries).
+    RegistryStatus,
+    /// A store's answer is not what the protocol says (not JSON, not a manifest, a bad digest).
+    BadResponse,
+    /// A manifest, payload or blob larger than the bound: not read.
+    TooLarge,
+    /// A manifest or blob whose content is not its digest (a corrupt layout, a registry that
+    /// lies).
+    ContentMismatch,
     /// The image is not in the layout.
     ImageMissing,
     /// No signature artifact, or one without signed layers.
@@ -45,6 +57,11 @@ impl SignatureReason {
     pub fn as_str(self) -> &'static str {
         match self {
             SignatureReason::Layout => "layout",
+            SignatureReason::Unreachable => "unreachable",
+            SignatureReason::RegistryStatus => "registry-status",
+            SignatureReason::BadResponse => "bad-response",
+            SignatureReason::TooLarge => "too-large",
+            SignatureReason::ContentMismatch => "content-mismatch",
             SignatureReason::ImageMissing => "image-missing",
             SignatureReason::Unsigned => "unsigned",
             SignatureReason::InvalidKey => "invalid-key",
@@ -68,7 +85,8 @@ pub struct SignatureError {
 }
 
 impl SignatureError {
-    pub(super) fn new(reason: SignatureReason, message: impl Into<String>) -> SignatureError {
+    /// An error for `reason`.
+    pub fn new(reason: SignatureReason, message: impl Into<String>) -> SignatureError {
         SignatureError {
             reason,
             message: message.into(),
@@ -115,18 +133,24 @@ struct Image {
     digest: String,
 }
 
-/// The image `name` (registry and repository) at `digest` in the layout, and the signed layers
-/// of its signature artifact (`name:sha256-<hex>.sig`); none when it has no artifact.
+/// The cosign signature tag of the image at `digest`: `sha256-<hex>.sig`.
+pub fn signature_tag(digest: &str) -> String {
+    format!("{}.sig", digest.replacen(':', "-", 1))
+}
+
+/// The signed layers of the signature artifact of the image `name` (registry and repository)
+/// at `digest` (`name:sha256-<hex>.sig`); none when it has no artifact.
 pub fn signatures(
-    layout: &Layout,
+    store: &dyn ImageStore,
     name: &str,
     digest: &str,
 ) -> Result<Vec<CosignSignature>, SignatureError> {
-    let tag = format!("{name}:{}.sig", digest.replacen(':', "-", 1));
-    let Some(manifest_digest) = layout.resolve(&tag) else {
+    let Some(manifest_digest) = store.resolve(name, &signature_tag(digest))? else {
         return Ok(Vec::new());
     };
-    let manifest = layout.manifest(manifest_digest)?;
+    let Some(manifest) = image_manifest(store, name, &manifest_digest)? else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for layer in manifest.layers() {
         if layer.media_type().to_string() != SIMPLESIGNING {
@@ -140,7 +164,7 @@ pub fn signatures(
             continue;
         };
         out.push(CosignSignature {
-            payload: layout.blob(layer.digest().as_ref(), MAX_DOCUMENT_BYTES)?,
+            payload: store.blob(name, layer.digest().as_ref(), MAX_DOCUMENT_BYTES)?,
             signature: signature.clone(),
         });
     }

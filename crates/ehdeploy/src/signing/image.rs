@@ -1,10 +1,11 @@
-//! One image of a spec, verified against the trust policy from an OCI layout.
+//! One image of a spec, verified against the trust policy from an image store (an OCI layout
+//! or a registry).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::cosign::{public_key, signatures, verify_signature, SignatureError, SignatureReason};
-use super::layout::Layout;
+use super::store::ImageStore;
 use crate::trust::{decide, Authority, AuthorityCheck, ImageDecision, TrustPolicy};
 use crate::workload::image::ImageRef;
 
@@ -14,7 +15,7 @@ use crate::workload::image::ImageRef;
 pub struct ImageVerdict {
     /// The image's normalised name (registry and repository).
     pub name: String,
-    /// The manifest digest verified (the pinned one, or the tag's in the layout).
+    /// The manifest digest verified (the pinned one, or the tag's in the store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// What each authority that counts found.
@@ -23,20 +24,20 @@ pub struct ImageVerdict {
     pub decision: ImageDecision,
 }
 
-/// Verifies `image` from the layout against the policy's requirement in `environment`: the
+/// Verifies `image` from the store against the policy's requirement in `environment`: the
 /// digest (pinned, or the tag's), the signatures of its cosign artifact checked with each
-/// key authority that counts, and the decision. An image the layout does not have, or a
-/// layout that cannot be read, fails every authority: never a pass.
+/// key authority that counts, and the decision. An image the store does not have, or a
+/// store that cannot be read, fails every authority: never a pass.
 pub fn verify_image(
-    layout: &Layout,
+    store: &dyn ImageStore,
     image: &ImageRef,
     policy: &TrustPolicy,
     environment: Option<&str>,
 ) -> ImageVerdict {
     let name = image.name();
     let requirement = policy.requirement(&name, environment);
-    let found = digest_of(layout, image, &name).and_then(|digest| {
-        let signed = signatures(layout, &name, &digest)?;
+    let found = digest_of(store, image, &name).and_then(|digest| {
+        let signed = signatures(store, &name, &digest)?;
         Ok((digest, signed))
     });
     // One key is one signer, whatever names it is listed under: it counts once.
@@ -71,28 +72,29 @@ pub fn verify_image(
     }
 }
 
-fn digest_of(layout: &Layout, image: &ImageRef, name: &str) -> Result<String, SignatureError> {
+/// The digest of `image` in the store: the pinned one, which must be there (and be what it
+/// says), or the tag's.
+pub fn digest_of(
+    store: &dyn ImageStore,
+    image: &ImageRef,
+    name: &str,
+) -> Result<String, SignatureError> {
     if let Some(digest) = image.digest() {
-        // The manifest must be there, and be what its digest says.
-        if !layout.has_blob(digest) {
-            return Err(SignatureError::new(
+        return match store.manifest(name, digest)? {
+            Some(_) => Ok(digest.to_string()),
+            None => Err(SignatureError::new(
                 SignatureReason::ImageMissing,
-                format!("{name}@{digest} is not in the layout"),
-            ));
-        }
-        layout.manifest(digest)?;
-        return Ok(digest.to_string());
+                format!("{name}@{digest} is not in the store"),
+            )),
+        };
     }
     let tag = image.tag().unwrap_or("latest");
-    layout
-        .resolve(&format!("{name}:{tag}"))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            SignatureError::new(
-                SignatureReason::ImageMissing,
-                format!("{name}:{tag} is not in the layout"),
-            )
-        })
+    store.resolve(name, tag)?.ok_or_else(|| {
+        SignatureError::new(
+            SignatureReason::ImageMissing,
+            format!("{name}:{tag} is not in the store"),
+        )
+    })
 }
 
 /// The authority's key (its raw bytes) when one signature of `signed` verifies with it; else

@@ -2,21 +2,19 @@
 //! images and their cosign signature artifacts, by reference, read with bounded reads.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use oci_spec::image::{ImageIndex, ImageManifest};
+use oci_spec::image::ImageIndex;
 
-use super::cosign::SignatureError;
-
-/// The largest index, manifest or signature payload read, in bytes: a manifest is a few KB.
-pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
+use super::cosign::{SignatureError, SignatureReason};
+use super::store::{check_digest, read_bounded, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES};
 
 /// The annotation of `index.json` that names a manifest (`registry.example/team/app:1.0.0`,
 /// or its cosign signature `registry.example/team/app:sha256-<hex>.sig`).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-/// An OCI image layout, opened: its references and their manifests' digests.
+/// An OCI image layout, opened: its references and their manifests' digests. Its blobs are
+/// shared by every image it holds.
 #[derive(Debug, Clone)]
 pub struct Layout {
     root: PathBuf,
@@ -27,7 +25,7 @@ impl Layout {
     /// Opens the layout at `dir`: reads its `index.json`.
     pub fn open(dir: &Path) -> Result<Layout, SignatureError> {
         let index_path = dir.join("index.json");
-        let bytes = read_bounded(&index_path)?;
+        let bytes = read_file(&index_path, MAX_DOCUMENT_BYTES)?;
         let index: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
             SignatureError::layout(format!(
                 "{} is not an OCI image index: {e}",
@@ -48,72 +46,45 @@ impl Layout {
         })
     }
 
-    /// The manifest digest of `reference` (`name:tag`), if the layout has it.
-    pub fn resolve(&self, reference: &str) -> Option<&str> {
-        self.refs.get(reference).map(String::as_str)
+    /// The references the layout names (`name:tag`), in order.
+    pub fn references(&self) -> impl Iterator<Item = &str> {
+        self.refs.keys().map(String::as_str)
     }
 
     /// The path of a blob, for a well-formed sha256 digest.
     fn blob_path(&self, digest: &str) -> Option<PathBuf> {
-        digest
-            .strip_prefix("sha256:")
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .map(|hex| self.root.join("blobs/sha256").join(hex))
-    }
-
-    /// Whether the layout holds the blob `digest`.
-    pub fn has_blob(&self, digest: &str) -> bool {
-        self.blob_path(digest).is_some_and(|p| p.is_file())
-    }
-
-    /// A blob's bytes, checked against its digest, at most `limit` bytes.
-    pub fn blob(&self, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError> {
-        let Some(path) = self.blob_path(digest) else {
-            return Err(SignatureError::layout(format!(
-                "`{digest}` is not a sha256 digest"
-            )));
-        };
-        let hex = &digest["sha256:".len()..];
-        let file = std::fs::File::open(&path)
-            .map_err(|e| SignatureError::layout(format!("{}: {e}", path.display())))?;
-        let mut bytes = Vec::new();
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| SignatureError::layout(format!("{}: {e}", path.display())))?;
-        if bytes.len() as u64 > limit {
-            return Err(SignatureError::layout(format!(
-                "{digest} is larger than {limit} bytes: not read"
-            )));
-        }
-        let actual = crate::promotion::sha256_hex(&bytes);
-        if actual != hex {
-            return Err(SignatureError::layout(format!(
-                "the blob {digest} holds content of sha256:{actual}: the layout is corrupt"
-            )));
-        }
-        Ok(bytes)
-    }
-
-    /// The image manifest at `digest`.
-    pub fn manifest(&self, digest: &str) -> Result<ImageManifest, SignatureError> {
-        let bytes = self.blob(digest, MAX_DOCUMENT_BYTES)?;
-        serde_json::from_slice::<ImageManifest>(&bytes)
-            .map_err(|e| SignatureError::layout(format!("{digest} is not an image manifest: {e}")))
+        sha256_hex(digest).map(|hex| self.root.join("blobs/sha256").join(hex))
     }
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, SignatureError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| SignatureError::layout(format!("{}: {e}", path.display())))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_DOCUMENT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| SignatureError::layout(format!("{}: {e}", path.display())))?;
-    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(SignatureError::layout(format!(
-            "{} is larger than {MAX_DOCUMENT_BYTES} bytes: not read",
-            path.display()
-        )));
+impl ImageStore for Layout {
+    fn resolve(&self, name: &str, tag: &str) -> Result<Option<String>, SignatureError> {
+        Ok(self.refs.get(&format!("{name}:{tag}")).cloned())
     }
-    Ok(bytes)
+
+    fn manifest(&self, name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError> {
+        match self.blob_path(digest) {
+            Some(path) if path.is_file() => self.blob(name, digest, MAX_DOCUMENT_BYTES).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn blob(&self, _name: &str, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError> {
+        let Some(path) = self.blob_path(digest) else {
+            return Err(SignatureError::new(
+                SignatureReason::BadResponse,
+                format!("`{digest}` is not a sha256 digest"),
+            ));
+        };
+        let bytes = read_file(&path, limit)?;
+        check_digest(digest, &bytes)?;
+        Ok(bytes)
+    }
+}
+
+fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, SignatureError> {
+    let what = path.display().to_string();
+    let file =
+        std::fs::File::open(path).map_err(|e| SignatureError::layout(format!("{what}: {e}")))?;
+    read_bounded(file, limit, &what, SignatureReason::Layout)
 }

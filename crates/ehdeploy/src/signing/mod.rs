@@ -16,14 +16,16 @@ mod bundle;
 mod cosign;
 mod image;
 mod layout;
+mod store;
 
 pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expected, Subject};
 pub use cosign::{
-    public_key, signatures, verify_signature, CosignSignature, SignatureError, SignatureReason,
-    SIGNATURE_ANNOTATION, SIMPLESIGNING,
+    public_key, signature_tag, signatures, verify_signature, CosignSignature, SignatureError,
+    SignatureReason, SIGNATURE_ANNOTATION, SIMPLESIGNING,
 };
-pub use image::{verify_image, ImageVerdict};
-pub use layout::{Layout, MAX_DOCUMENT_BYTES, REF_NAME};
+pub use image::{digest_of, verify_image, ImageVerdict};
+pub use layout::{Layout, REF_NAME};
+pub use store::{check_digest, read_bounded, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES};
 
 /// The Sigstore public-good production trusted root, as `sigstore-verify` embeds it: the
 /// default when no trusted root is given (nothing is fetched).

@@ -1,0 +1,94 @@
+//! Where images and their signature artifacts are read from: an OCI image layout on disk
+//! ([`super::Layout`]) or a registry. Verification asks a store three questions and checks
+//! every answer against its digest; a store that cannot answer is an error, never a pass.
+
+use oci_spec::image::ImageManifest;
+
+use super::cosign::{SignatureError, SignatureReason};
+
+/// The largest index, manifest or signature payload read, in bytes: a manifest is a few KB.
+pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A source of images: tags, manifests and blobs, by the image's normalised name
+/// (`registry.example/team/app`).
+///
+/// Implementations check what they return against its digest and read at most the limit
+/// given; `Sync`, so that images are verified in parallel from one store.
+pub trait ImageStore: Sync {
+    /// The manifest digest that `name:tag` points at; none when the store has no such tag.
+    fn resolve(&self, name: &str, tag: &str) -> Result<Option<String>, SignatureError>;
+
+    /// The manifest (an image manifest or an index) of `name` at `digest`, its bytes checked
+    /// against the digest; none when the store does not have it.
+    fn manifest(&self, name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError>;
+
+    /// A blob of `name`, its bytes checked against `digest`, at most `limit` bytes.
+    fn blob(&self, name: &str, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError>;
+}
+
+/// The image manifest of `name` at `digest` (none: the store does not have it).
+pub(super) fn image_manifest(
+    store: &dyn ImageStore,
+    name: &str,
+    digest: &str,
+) -> Result<Option<ImageManifest>, SignatureError> {
+    let Some(bytes) = store.manifest(name, digest)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice::<ImageManifest>(&bytes)
+        .map(Some)
+        .map_err(|e| {
+            SignatureError::new(
+                SignatureReason::BadResponse,
+                format!("{name}@{digest} is not an image manifest: {e}"),
+            )
+        })
+}
+
+/// The lowercase hex of a well-formed `sha256:` digest.
+pub fn sha256_hex(digest: &str) -> Option<&str> {
+    digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+/// Checks that `bytes` are what `digest` (sha256) says.
+pub fn check_digest(digest: &str, bytes: &[u8]) -> Result<(), SignatureError> {
+    let Some(hex) = sha256_hex(digest) else {
+        return Err(SignatureError::new(
+            SignatureReason::BadResponse,
+            format!("`{digest}` is not a sha256 digest"),
+        ));
+    };
+    let actual = crate::promotion::sha256_hex(bytes);
+    if actual != hex {
+        return Err(SignatureError::new(
+            SignatureReason::ContentMismatch,
+            format!("the content of {digest} is sha256:{actual}: not what was asked for"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads at most `limit` bytes of `reader`; more is an error, and what is beyond is never read.
+/// A failure to read is `io_reason`.
+pub fn read_bounded(
+    reader: impl std::io::Read,
+    limit: u64,
+    what: &str,
+    io_reason: SignatureReason,
+) -> Result<Vec<u8>, SignatureError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| SignatureError::new(io_reason, format!("{what}: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(SignatureError::new(
+            SignatureReason::TooLarge,
+            format!("{what} is larger than {limit} bytes: not read"),
+        ));
+    }
+    Ok(bytes)
+}
