@@ -3,8 +3,9 @@
 # golden and end-to-end (CLI) tests, the benchmarks compiled (not run), then the bindings: the
 # C ABI's tests under valgrind, the Python wheel in a fresh venv (pytest, mypy --strict), the
 # Jenkins library with Groovy and JNA, and the same questions asked through all five ways.
-# What it needs from Debian (valgrind, pkg-config, groovy, libjna-java, prometheus) it installs,
-# before the cargo tests, which run a real Prometheus.
+# What it needs from Debian (valgrind, pkg-config, groovy, libjna-java, prometheus,
+# docker-registry, apache2-utils, openssl) it installs, before the cargo tests, which run a real
+# Prometheus and a real OCI registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,11 @@ command -v groovy >/dev/null 2>&1 || missing+=(groovy)
 [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
 # The canary analysis's Prometheus client is tested against a real Prometheus.
 { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing+=(prometheus)
+# Image signatures are verified from a real OCI registry (distribution 2.8), whose basic auth
+# takes bcrypt htpasswd lines only (htpasswd -B, apache2-utils); the signatures are made by openssl.
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo=""

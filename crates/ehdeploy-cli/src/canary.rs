@@ -107,22 +107,9 @@ pub fn run(command: Canary) -> Result<ExitCode, ApiError> {
                     );
                     text.push_str(&answer.run.human(&answer.app));
                     match &answer.recorded {
-                        Some(recorded) => match &recorded.decision {
-                            Decision::Accepted => text.push_str(&format!(
-                                "recorded: canary-passed evidence in {}\n",
-                                recorded.log
-                            )),
-                            Decision::Refused { reasons } => {
-                                text.push_str(&format!("refused ({}):\n", recorded.log));
-                                for r in reasons {
-                                    text.push_str(&format!(
-                                        "  - {} [{}]\n",
-                                        r.message,
-                                        r.code.as_str()
-                                    ));
-                                }
-                            }
-                        },
+                        Some(recorded) => {
+                            text.push_str(&crate::release::recorded(recorded, "canary-passed"))
+                        }
                         None if answer.run.finished() => {}
                         None => text.push_str("not recorded: the analysis has not finished\n"),
                     }

@@ -3,6 +3,7 @@
 mod canary;
 mod release;
 mod rollback;
+mod verify;
 mod verify_bundle;
 
 use std::collections::BTreeMap;
@@ -140,6 +141,10 @@ enum Command {
     /// where it ran something else and was healthy by record (or --to REV): the plan, and with
     /// --write a new commit on the current branch. Exit 2 on an error.
     Rollback(rollback::Rollback),
+    /// Verify every image of the spec (or the images given) against the platform's trust
+    /// policy, from an OCI layout or the registries: one verdict per image; with --pin, the
+    /// verified digests written into the spec. Exit 1 when an image is refused, 2 on an error.
+    Verify(verify::Verify),
     /// Verify one Sigstore bundle, offline, with the command-line contract of sigstore's
     /// conformance suite. Exit 0 verified, 1 rejected (with the reason), 2 usage.
     #[command(hide = true)]
@@ -162,7 +167,7 @@ enum Command {
 
 /// Variables for `$VAR` substitution.
 #[derive(clap::Args)]
-struct VarArgs {
+pub(crate) struct VarArgs {
     /// A variable for `$VAR` substitution (repeatable); wins over the process environment.
     #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
     vars: Vec<(String, String)>,
@@ -182,7 +187,7 @@ impl VarArgs {
 }
 
 #[derive(clap::Args)]
-struct Output {
+pub(crate) struct Output {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -198,7 +203,7 @@ struct Output {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
+pub(crate) enum FormatArg {
     Human,
     Json,
     Sarif,
@@ -253,7 +258,7 @@ enum PromoteFormatArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FailOn {
+pub(crate) enum FailOn {
     Error,
     Warning,
 }
@@ -480,6 +485,7 @@ fn run(cli: Cli) -> Result<ExitCode, ehdeploy::Error> {
         Command::Canary { command } => Ok(exit(canary::run(command))),
         Command::Release { command } => Ok(exit(release::run(command))),
         Command::Rollback(args) => Ok(exit(rollback::run(args))),
+        Command::Verify(args) => Ok(exit(verify::run(args))),
         Command::VerifyBundle(args) => Ok(verify_bundle::run(args)),
         Command::Rollout {
             command:
@@ -608,19 +614,22 @@ fn emit(checked: &Checked, output: &Output) -> ExitCode {
         }
     }
     print_out(&text);
-    let level = match output.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-    };
-    if checked.report.fails_at(level) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    output.exit_code(&checked.report)
+}
+
+impl Output {
+    /// 1 when the report has a finding at or above --fail-on, else 0.
+    fn exit_code(&self, report: &ehdeploy::report::Report) -> ExitCode {
+        let level = match self.fail_on {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+        };
+        ExitCode::from(u8::from(report.fails_at(level)))
     }
 }
 
 /// Whether to colour what goes to stdout.
-fn use_color(arg: ColorArg) -> bool {
+pub(crate) fn use_color(arg: ColorArg) -> bool {
     match arg {
         ColorArg::Always => true,
         ColorArg::Never => false,

@@ -53,6 +53,20 @@ impl Recording {
     }
 }
 
+/// What recording `evidence` in a candidate's log gave, for people.
+pub fn recorded(recorded: &api::ReleaseEventResponse, evidence: &str) -> String {
+    match &recorded.decision {
+        Decision::Accepted => format!("recorded: {evidence} evidence in {}\n", recorded.log),
+        Decision::Refused { reasons } => {
+            let mut text = format!("refused ({}):\n", recorded.log);
+            for r in reasons {
+                text.push_str(&format!("  - {} [{}]\n", r.message, r.code.as_str()));
+            }
+            text
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 /// Output format.
 pub enum Format {

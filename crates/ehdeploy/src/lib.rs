@@ -9,6 +9,8 @@
 pub mod api;
 pub mod canary;
 mod error;
+#[cfg(any(feature = "prometheus", feature = "registry"))]
+mod http;
 pub mod plan;
 pub mod platform;
 pub mod policy;

@@ -217,6 +217,12 @@ rules! {
     /// Image digest malformed or inconsistent with the tag.
     IMAGE_DIGEST_INVALID = "image/digest-invalid", Error, "image digests are well formed and agree with the tag",
         "A digest is `sha256:` and 64 lowercase hex digits; if the tag carries `@sha256:…` too, both must be the same.";
+    /// Image not signed as the trust policy requires.
+    SIGNATURE_REFUSED = "signature/refused", Error, "every image is signed as the platform's trust policy requires",
+        "Sign the image as docs/signing.md shows (with the key or identity the policy names for it, and the platform's release key where the environment requires it), then verify again: `ehdeploy verify`.";
+    /// An image's signatures could not be read.
+    SIGNATURE_UNVERIFIABLE = "signature/unverifiable", Error, "every image's signatures can be read",
+        "Nothing is known of this image's signatures, and it is refused until they are: fix what the message names (the registry unreachable, its credentials, a corrupt layout), then verify again.";
     /// Chart not predefined.
     CHART_NOT_PREDEFINED = "chart/not-predefined", Error, "apps use the platform's predefined charts",
         "Use one of the charts listed in platform.yaml under `charts`.";

@@ -7,22 +7,9 @@ use std::path::{Path, PathBuf};
 use ehdeploy::api::{plan, PlanRequest};
 use ehdeploy::plan::Plan;
 
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/platform")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+#[path = "support/example.rs"]
+mod example;
+use example::{copy_dir, example};
 
 /// Two copies of the example platform, `old` untouched and `new` edited.
 struct Repos {
@@ -396,6 +383,8 @@ fn promoting_inttest_to_exttest_carries_the_chart_and_shows_the_downgrade() {
             "0 change referrals",
             "  version: \"2.4.1\" -> \"2.4.0\"",
             "  ! risk/chart-downgrade",
+            "0 change lab-results",
+            "  values/imageTag [image.tag]: \"2.11.4\" -> \"2.12.0-rc.1\"",
         ]
     );
 }
@@ -408,7 +397,7 @@ fn promoting_into_preprod_carries_the_image_and_asks_for_its_digest() {
         [
             "0 change patient-portal",
             "  values/imageTag [image.tag]: \"2.8.3\" -> \"2.9.0\"",
-            "  values/imageDigest [image.digest]: \"sha256:8248a225f2ca254fa912e94786cc24727b5e18ca704f985d21a0fd495348ffb5\" -> -",
+            "  values/imageDigest [image.digest]: \"sha256:12450b427e57f455becb699acdb0b4b8a8f31891f2bb795090c8aad8990432cb\" -> -",
         ]
     );
     // The tag comes from exttest's own values file; environment settings stay preprod's.
@@ -434,12 +423,14 @@ fn a_promoted_app_the_target_lacks_is_left_to_a_person() {
         Repos::new("promote-new").edit("envs/exttest.yaml", "  referrals:\n", "  referrals-v2:\n");
     let (plan, notes) = repos.promotion("inttest", "exttest", &["referrals", "lab-results"]);
     assert_eq!(notes, ["promotion/manual envs/inttest.yaml:86:3 referrals"]);
-    // Only the apps asked for are promoted; lab-results has nothing to carry. The new app is
+    // Only the apps asked for are promoted: lab-results carries its image. The new app is
     // proposed with what the promotion carries (its DSF entry and image), none of inttest's own
     // values: its DNS, replicas, memory and secrets are left for a person.
     assert_eq!(
         lines(&plan),
         [
+            "0 change lab-results",
+            "  values/imageTag [image.tag]: \"2.11.4\" -> \"2.12.0-rc.1\"",
             "0 create referrals",
             "  namespace: - -> \"carebridge\"",
             "  enabled: - -> true",
@@ -451,7 +442,7 @@ fn a_promoted_app_the_target_lacks_is_left_to_a_person() {
             "  values/imageTag [image.tag]: - -> \"1.9.3\"",
         ]
     );
-    assert_eq!(plan.summary.noop, 8);
+    assert_eq!(plan.summary.noop, 7);
 }
 
 #[test]
@@ -688,10 +679,19 @@ mod promote_spec {
             .iter()
             .map(|f| f.path.rsplit("/new/").next().unwrap())
             .collect();
-        assert_eq!(paths, ["envs/exttest.yaml"]);
+        assert_eq!(
+            paths,
+            ["envs/exttest.yaml", "values/lab-results/exttest.yaml"]
+        );
         assert_eq!(
             changed_lines(&repos, "envs/exttest.yaml"),
             ["-    version: 2.4.1", "+    version: 2.4.0"]
+        );
+        // lab-results' tag is in its common file, shared by every environment: exttest's own
+        // file gets the override.
+        assert_eq!(
+            changed_lines(&repos, "values/lab-results/exttest.yaml"),
+            ["+imageTag: 2.12.0-rc.1"]
         );
         assert!(errors_of(&repos, "exttest").is_empty());
         let (plan, notes) = repos.promotion("inttest", "exttest", &[]);
@@ -713,7 +713,7 @@ mod promote_spec {
         assert_eq!(
             changed_lines(&repos, "values/patient-portal/preprod.yaml"),
             [
-                "-imageDigest: sha256:8248a225f2ca254fa912e94786cc24727b5e18ca704f985d21a0fd495348ffb5",
+                "-imageDigest: sha256:12450b427e57f455becb699acdb0b4b8a8f31891f2bb795090c8aad8990432cb",
                 "+imageTag: 2.9.0",
             ]
         );
@@ -748,7 +748,7 @@ mod promote_spec {
             write: false,
         })
         .unwrap();
-        assert_eq!(done.files.len(), 1);
+        assert_eq!(done.files.len(), 2);
         assert!(done.files[0]
             .unified_diff()
             .contains("-    version: 2.4.1\n+    version: 2.4.0\n"));

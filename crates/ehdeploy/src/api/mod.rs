@@ -24,6 +24,8 @@ mod release;
 mod rollback;
 mod rollout;
 mod validate;
+#[cfg(feature = "signatures")]
+mod verify;
 
 #[cfg(feature = "prometheus")]
 pub use canary::{canary_analyze, CanaryAnalyzeRequest, CanaryAnalyzeResponse};
@@ -46,3 +48,7 @@ pub use release::{
 pub use rollback::{rollback, RollbackRequest, RollbackResponse, RolledBack, DEFAULT_MAX_COMMITS};
 pub use rollout::{rollout_health, RolloutHealthRequest, RolloutHealthResponse};
 pub use validate::{check, validate, CheckRequest, Checked, ValidateRequest};
+#[cfg(feature = "signatures")]
+pub use verify::{
+    verify, verify_with_progress, Verified, VerifiedImage, VerifyRequest, VerifyResponse,
+};

@@ -97,6 +97,8 @@ operations![
     ops::CanaryAnalyze,
     #[cfg(feature = "git")]
     ops::Rollback,
+    #[cfg(feature = "signatures")]
+    ops::Verify,
     #[cfg(feature = "fault-injection")]
     ops::Panic,
 ];

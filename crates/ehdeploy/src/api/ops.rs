@@ -345,6 +345,23 @@ impl Operation for Rollback {
     }
 }
 
+/// `verify` (feature `signatures`): images' signatures against the platform's trust policy.
+#[cfg(feature = "signatures")]
+#[derive(Debug, Clone, Copy)]
+pub struct Verify;
+
+#[cfg(feature = "signatures")]
+impl Operation for Verify {
+    const NAME: &'static str = "verify";
+    const SUMMARY: &'static str =
+        "verify every image's signatures against the platform's trust policy, and pin digests";
+    type Request = super::VerifyRequest;
+    type Response = super::VerifyResponse;
+    fn run(request: Self::Request) -> Result<Self::Response, ApiError> {
+        super::verify(&request).map(|v| v.response)
+    }
+}
+
 /// `debug_panic` (feature `fault-injection` only): panics, so tests can show that no binding
 /// lets a panic through.
 #[cfg(feature = "fault-injection")]

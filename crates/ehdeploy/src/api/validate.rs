@@ -184,7 +184,7 @@ fn check_files(
 }
 
 /// Every enabled app's effective values, by app.
-type AppsValues = IndexMap<String, AppValues>;
+pub(super) type AppsValues = IndexMap<String, AppValues>;
 
 /// The plan of promoting each environment into the next, with what a person must do as
 /// `promotion/manual` findings.
@@ -231,7 +231,7 @@ fn next_promotions(
 }
 
 /// The environment whose `dsf` list names one of `files`.
-fn infer_environment(platform: &Platform, files: &[PathBuf]) -> Option<String> {
+pub(super) fn infer_environment(platform: &Platform, files: &[PathBuf]) -> Option<String> {
     let wanted: Vec<PathBuf> = files.iter().map(|f| normalize(f)).collect();
     platform
         .file
@@ -318,6 +318,8 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
         apps += n;
         specs.push((env.name.clone(), spec, values));
     }
+    #[cfg(feature = "signatures")]
+    findings.extend(super::verify::check_signatures(&platform, &specs, &sources));
     let promotions = next_promotions(&sources, &platform, specs, &mut findings);
     let (releases, more) = super::release::platform_releases(&platform, now);
     findings.extend(more);

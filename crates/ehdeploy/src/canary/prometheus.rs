@@ -10,18 +10,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use super::Sample;
-
-/// The time waited before the first retry; it doubles after each, up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-
-/// The longest wait between two attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
-
-/// How much of an error answer's body is read (to find Prometheus's error, or to quote it).
-const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-
-/// How many characters of an unexpected body an error quotes.
-const QUOTED_CHARS: usize = 200;
+use crate::http::{
+    agent_config, error_body, quote, read_body, transport, with_retries, Failure, Transport,
+};
 
 /// How a [`Prometheus`] client talks to the server.
 ///
@@ -271,12 +262,7 @@ impl Prometheus {
         }
         let url = url.trim_end_matches('/').to_string();
         let shown = shown.trim_end_matches('/').to_string();
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(options.timeout))
-            .http_status_as_error(false)
-            .user_agent(concat!("ehdeploy/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let agent = agent_config(options.timeout).build().new_agent();
         Ok(Prometheus {
             url,
             shown,
@@ -370,23 +356,16 @@ impl Prometheus {
 
     /// `GET` of `endpoint` with `params`, retried as the options say; Prometheus's `data`.
     fn get(&self, endpoint: &str, params: &[(&str, &str)]) -> Result<Data, PrometheusError> {
-        let mut attempts: u32 = 0;
-        let mut backoff = FIRST_BACKOFF;
-        loop {
-            attempts += 1;
-            match self.attempt(endpoint, params) {
-                Ok(data) => return Ok(data),
-                Err(failure) if failure.retry && attempts <= self.options.retries => {
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-                Err(failure) => return Err(failure.error.with_attempts(attempts)),
-            }
-        }
+        with_retries(self.options.retries, || self.attempt(endpoint, params))
+            .map_err(|(error, attempts)| error.with_attempts(attempts))
     }
 
     /// One attempt of `get`.
-    fn attempt(&self, endpoint: &str, params: &[(&str, &str)]) -> Result<Data, Failure> {
+    fn attempt(
+        &self,
+        endpoint: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Data, Failure<PrometheusError>> {
         let shown = self.endpoint(endpoint);
         let mut request = self
             .agent
@@ -398,25 +377,17 @@ impl Prometheus {
         for (name, value) in params {
             request = request.query(*name, *value);
         }
-        let mut response = request.call().map_err(|e| self.failure(e, &shown))?;
+        let mut response = request
+            .call()
+            .map_err(|e| self.failure(transport(e), &shown))?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
-            let body = response
-                .body_mut()
-                .with_config()
-                .limit(self.options.max_body)
-                .read_to_vec()
+            let body = read_body(&mut response, self.options.max_body)
                 .map_err(|e| self.failure(e, &shown))?;
             return parse_envelope(&body, &shown).map_err(Failure::fatal);
         }
         // An error answer: Prometheus's error document (not retried), or any other body.
-        let mut body = Vec::new();
-        let limit = ERROR_BODY_LIMIT.min(self.options.max_body);
-        // What could be read is enough to explain the status.
-        let _ = std::io::Read::read_to_end(
-            &mut std::io::Read::take(response.body_mut().as_reader(), limit),
-            &mut body,
-        );
+        let body = error_body(&mut response, self.options.max_body);
         if let Ok(Envelope {
             status,
             error_type: Some(error_type),
@@ -443,65 +414,28 @@ impl Prometheus {
         })
     }
 
-    /// The error (and whether to retry) for a failure of `ureq`.
-    fn failure(&self, error: ureq::Error, url: &str) -> Failure {
+    /// The error (and whether to retry) for a failure below HTTP.
+    fn failure(&self, failure: Transport, url: &str) -> Failure<PrometheusError> {
         let url = url.to_string();
-        let unreachable = |why: String, retry: bool| Failure {
-            error: PrometheusError::Unreachable {
-                url: url.clone(),
-                why,
-                attempts: 1,
-            },
-            retry,
-        };
-        let timeout = Failure {
-            error: PrometheusError::Timeout {
-                url: url.clone(),
+        let retry = failure.retry();
+        let error = match failure {
+            Transport::Timeout => PrometheusError::Timeout {
+                url,
                 timeout: self.options.timeout,
                 attempts: 1,
             },
-            retry: true,
-        };
-        match error {
-            ureq::Error::Timeout(_) => timeout,
-            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => timeout,
-            ureq::Error::Io(e) => unreachable(e.to_string(), true),
-            ureq::Error::HostNotFound => unreachable("the host was not found (DNS)".into(), true),
-            ureq::Error::ConnectionFailed => unreachable("the connection failed".into(), true),
-            ureq::Error::BodyExceedsLimit(_) => Failure::fatal(PrometheusError::TooLarge {
+            Transport::Unreachable { why, .. } => PrometheusError::Unreachable {
+                url,
+                why,
+                attempts: 1,
+            },
+            Transport::TooLarge => PrometheusError::TooLarge {
                 url,
                 max_body: self.options.max_body,
-            }),
-            ureq::Error::Protocol(e) => Failure::fatal(PrometheusError::BadResponse {
-                url,
-                why: format!("not an HTTP answer: {e}"),
-            }),
-            ureq::Error::Tls(e) => unreachable(format!("TLS: {e}"), false),
-            ureq::Error::Rustls(e) => unreachable(format!("TLS: {e}"), false),
-            ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
-                Failure::fatal(PrometheusError::BadResponse {
-                    url,
-                    why: format!("{error} (redirects)"),
-                })
-            }
-            other => unreachable(other.to_string(), false),
-        }
-    }
-}
-
-/// A failed attempt: the error, and whether another attempt may succeed.
-struct Failure {
-    error: PrometheusError,
-    retry: bool,
-}
-
-impl Failure {
-    /// A failure that another attempt would repeat.
-    fn fatal(error: PrometheusError) -> Failure {
-        Failure {
-            error,
-            retry: false,
-        }
+            },
+            Transport::Protocol(why) => PrometheusError::BadResponse { url, why },
+        };
+        Failure { error, retry }
     }
 }
 
@@ -676,14 +610,6 @@ fn number(text: &str, url: &str) -> Result<f64, PrometheusError> {
 fn seconds(at: Timestamp) -> String {
     let ms = at.as_millisecond();
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
-}
-
-/// The first characters of a body, for a message.
-fn quote(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
-        .chars()
-        .take(QUOTED_CHARS)
-        .collect()
 }
 
 /// `url` without `user:password@`.

@@ -18,4 +18,4 @@ pub use model::{Action, Change, Decision, Plan, PlanSummary, Risk};
 pub use promote::{promote, PromotionNote};
 pub use render::{render, PlanFormat};
 pub use risk::RiskId;
-pub use write::{promotion_edits, EditContext, Ownership, PromotionEdits};
+pub use write::{promotion_edits, value_edits, EditContext, Ownership, PromotionEdits};

@@ -33,6 +33,17 @@ pub struct PromotionEdits {
     pub notes: Vec<PromotionNote>,
 }
 
+impl PromotionEdits {
+    /// Each file's edits in order, once each.
+    fn sorted(mut self) -> PromotionEdits {
+        for edits in self.files.values_mut() {
+            edits.sort_by_key(|e| (e.start, e.end));
+            edits.dedup();
+        }
+        self
+    }
+}
+
 /// What the edits are written from, besides the two sides.
 pub struct EditContext<'a> {
     /// The platform (profiles, portable paths).
@@ -135,11 +146,34 @@ pub fn promotion_edits(
             }
         }
     }
-    for edits in out.files.values_mut() {
-        edits.sort_by_key(|e| (e.start, e.end));
-        edits.dedup();
+    out.sorted()
+}
+
+/// The edits that set values of apps of `side`, each `(app label, values pointer, value)`:
+/// in place where the side writes the value now in a file of the app's own, else as an
+/// override in the app's last values file of its own. What cannot be written (the value
+/// lives in a file shared with other apps or environments, and the app has no file of its
+/// own) is a note for a person. Used to pin verified digests.
+pub fn value_edits(
+    side: &Side<'_>,
+    values: &[(String, String, Node)],
+    ctx: &EditContext<'_>,
+) -> PromotionEdits {
+    let mut out = PromotionEdits::default();
+    for (label, pointer, new) in values {
+        let Some(app) = side.apps.get(label) else {
+            continue;
+        };
+        let old = app.values.values.pointer(pointer);
+        match value_edit(label, pointer, old, Some(new), side, app, ctx) {
+            Ok((path, e)) => out.files.entry(path).or_default().push(e),
+            Err(message) => out.notes.push(PromotionNote {
+                app: label.clone(),
+                message,
+            }),
+        }
     }
-    out
+    out.sorted()
 }
 
 fn path_of(sources: &SourceMap, file: FileId) -> Option<PathBuf> {

@@ -3,7 +3,6 @@
 use super::{AppView, Emitter};
 use crate::platform::{EnvironmentConfig, Platform};
 use crate::rules;
-use crate::workload::image::ImageRef;
 use crate::workload::Workload;
 
 pub(crate) fn check(
@@ -18,39 +17,20 @@ pub(crate) fn check(
     let Some(image) = &w.image else {
         return;
     };
-    let Some(repo) = image.node.scalar_text().filter(|s| !s.is_empty()) else {
-        return;
+    let reference = match w.image_ref() {
+        None => return,
+        Some(Ok(r)) => r,
+        Some(Err((e, at))) => {
+            out.at_value(
+                rules::IMAGE_DIGEST_INVALID,
+                label,
+                values,
+                at,
+                format!("image reference is not valid: {e}"),
+            );
+            return;
+        }
     };
-    let tag_text = w
-        .tag
-        .as_ref()
-        .and_then(|t| t.node.scalar_text())
-        .filter(|s| !s.is_empty());
-    let digest_text = w
-        .digest
-        .as_ref()
-        .and_then(|d| d.node.scalar_text())
-        .filter(|s| !s.is_empty());
-    let reference =
-        match ImageRef::with_tag_and_digest(&repo, tag_text.as_deref(), digest_text.as_deref()) {
-            Ok(r) => r,
-            Err(e) => {
-                let at = if digest_text.is_some() {
-                    w.digest.as_ref()
-                } else {
-                    w.tag.as_ref()
-                }
-                .unwrap_or(image);
-                out.at_value(
-                    rules::IMAGE_DIGEST_INVALID,
-                    label,
-                    values,
-                    at,
-                    format!("image reference is not valid: {e}"),
-                );
-                return;
-            }
-        };
     let registries = &platform.file.registries;
     if !registries.is_empty() && !registries.iter().any(|r| reference.is_under(r)) {
         out.at_value(

@@ -106,23 +106,69 @@ impl BundleError {
     }
 }
 
+/// The stable reason of a verifier's error.
+pub(super) fn reason_of(e: &Error) -> BundleReason {
+    match e {
+        Error::IdentityMismatch { .. } => BundleReason::IdentityMismatch,
+        Error::IssuerMismatch { .. } => BundleReason::IssuerMismatch,
+        Error::SignatureInvalid(_) => BundleReason::SignatureInvalid,
+        Error::ArtifactMismatch(_) => BundleReason::ArtifactMismatch,
+        Error::UnsupportedArtifact(_) => BundleReason::UnsupportedArtifact,
+        Error::Certificate(_) => BundleReason::Certificate,
+        Error::TransparencyLog(_) => BundleReason::TransparencyLog,
+        Error::Timestamp(_) => BundleReason::Timestamp,
+        Error::UnsupportedBundle(_) => BundleReason::UnsupportedBundle,
+        Error::InvalidTrustRoot(_) => BundleReason::InvalidTrustedRoot,
+        _ => BundleReason::InvalidBundle,
+    }
+}
+
 impl From<Error> for BundleError {
     fn from(e: Error) -> BundleError {
-        let reason = match &e {
-            Error::IdentityMismatch { .. } => BundleReason::IdentityMismatch,
-            Error::IssuerMismatch { .. } => BundleReason::IssuerMismatch,
-            Error::SignatureInvalid(_) => BundleReason::SignatureInvalid,
-            Error::ArtifactMismatch(_) => BundleReason::ArtifactMismatch,
-            Error::UnsupportedArtifact(_) => BundleReason::UnsupportedArtifact,
-            Error::Certificate(_) => BundleReason::Certificate,
-            Error::TransparencyLog(_) => BundleReason::TransparencyLog,
-            Error::Timestamp(_) => BundleReason::Timestamp,
-            Error::UnsupportedBundle(_) => BundleReason::UnsupportedBundle,
-            Error::InvalidTrustRoot(_) => BundleReason::InvalidTrustedRoot,
-            _ => BundleReason::InvalidBundle,
-        };
-        BundleError::new(reason, e)
+        BundleError::new(reason_of(&e), e)
     }
+}
+
+/// A rejection as the verifier gave it, before it is given a stable [`BundleReason`]: for
+/// callers that need the verifier's finer categories (cosign's keyless signatures tell an
+/// untrusted chain from an expired certificate and a bad SCT).
+#[derive(Debug)]
+pub(super) enum Rejection {
+    /// The inputs: the bundle, the trusted root, the digest or the key cannot be read.
+    Input(BundleError),
+    /// The verifier's.
+    Verifier(Error),
+}
+
+impl From<BundleError> for Rejection {
+    fn from(e: BundleError) -> Rejection {
+        Rejection::Input(e)
+    }
+}
+
+impl From<Error> for Rejection {
+    fn from(e: Error) -> Rejection {
+        Rejection::Verifier(e)
+    }
+}
+
+impl From<Rejection> for BundleError {
+    fn from(r: Rejection) -> BundleError {
+        match r {
+            Rejection::Input(e) => e,
+            Rejection::Verifier(e) => e.into(),
+        }
+    }
+}
+
+/// Who must have signed, as the verifier checks it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Signer<'a> {
+    /// As expected.
+    Expected(&'a Expected),
+    /// Any certificate identity the trusted root's CAs issued: the caller matches the
+    /// verdict's identity and issuer itself (by a regular expression, say).
+    AnyIdentity,
 }
 
 /// What a verified bundle proves.
@@ -168,6 +214,16 @@ pub fn verify_bundle(
     expected: &Expected,
     trusted_root: &str,
 ) -> Result<BundleVerdict, BundleError> {
+    verify(bundle, subject, Signer::Expected(expected), trusted_root).map_err(BundleError::from)
+}
+
+/// [`verify_bundle`], for `signer`, with the verifier's own error.
+pub(super) fn verify(
+    bundle: &str,
+    subject: Subject<'_>,
+    signer: Signer<'_>,
+    trusted_root: &str,
+) -> Result<BundleVerdict, Rejection> {
     let root = TrustedRoot::from_json(trusted_root)
         .map_err(|e| BundleError::new(BundleReason::InvalidTrustedRoot, e))?;
     let bundle = Bundle::from_json(bundle)
@@ -189,14 +245,19 @@ pub fn verify_bundle(
             Artifact::from(hash)
         }
     };
-    let verifier = Verifier::new(&root)?;
-    let result = match expected {
-        Expected::Identity { identity, issuer } => verifier.verify(
+    // Whatever the verifier cannot prepare from the root (a key, a log ID, a CA) is the root's.
+    let verifier =
+        Verifier::new(&root).map_err(|e| BundleError::new(BundleReason::InvalidTrustedRoot, e))?;
+    let result = match signer {
+        Signer::AnyIdentity => {
+            verifier.verify(artifact, &bundle, &VerificationPolicy::any_identity())?
+        }
+        Signer::Expected(Expected::Identity { identity, issuer }) => verifier.verify(
             artifact,
             &bundle,
             &VerificationPolicy::new(identity.as_str(), issuer.as_str()),
         )?,
-        Expected::Key(pem) => {
+        Signer::Expected(Expected::Key(pem)) => {
             let key = DerPublicKey::from_pem(pem)
                 .map_err(|e| BundleError::new(BundleReason::InvalidKey, e))?;
             verifier.verify(artifact, &bundle, &PublicKeyVerificationPolicy::new(key))?

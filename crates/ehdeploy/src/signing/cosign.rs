@@ -1,8 +1,11 @@
 //! cosign's classic signatures: the `sha256-<hex>.sig` artifact beside an image, whose layers
 //! are `simplesigning` payloads, each signed in its `dev.cosignproject.cosign/signature`
-//! annotation; verified with a key, and checked that each payload is for this image's digest
-//! and repository (the `sigstore` crate's key verifier does not check that).
+//! annotation; verified with a key (here) or keylessly (`super::keyless`, from the layer's
+//! certificate, chain and Rekor bundle annotations), and checked that each payload is for this
+//! image's digest and repository (the `sigstore` crate's key verifier does not check that) and
+//! carries the annotations its authority requires.
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sigstore_verify::crypto::VerificationKey;
@@ -15,6 +18,16 @@ pub const SIMPLESIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+jso
 
 /// The layer annotation holding the base64 signature of the payload.
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+
+/// The layer annotation holding a keyless signature's certificate (PEM, Fulcio's leaf).
+pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
+
+/// The layer annotation holding the certificate's chain (PEM: intermediates, then the root).
+pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
+
+/// The layer annotation holding the Rekor bundle (JSON: `SignedEntryTimestamp` and
+/// `Payload` with `body`, `integratedTime`, `logIndex`, `logID`).
+pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 
 /// Why a signature, or an image, does not verify; stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -50,9 +63,48 @@ pub enum SignatureReason {
     ReferenceMismatch,
     /// The authority's key is one another authority already counted.
     SameKey,
+    /// The authority's certificate identity (issuer and subject) is one another authority
+    /// already counted.
+    SameIdentity,
+    /// A keyless authority, and the signature has no certificate (a key signature).
+    NoCertificate,
+    /// The certificate's subject (its SAN: URI or email) is not the authority's.
+    IdentityMismatch,
+    /// The certificate's OIDC issuer is not the authority's.
+    IssuerMismatch,
+    /// The certificate cannot be read, or was not valid when the transparency log took the
+    /// signature (expired, not yet valid).
+    CertificateInvalid,
+    /// The certificate does not chain to a certificate authority of the trusted root (valid
+    /// at the signing time), or lacks the code-signing usage.
+    UntrustedChain,
+    /// The certificate's embedded SCT is missing, or not signed by a CT log of the trusted
+    /// root.
+    SctInvalid,
+    /// The transparency-log proof: no Rekor bundle, a SET that does not verify with a Rekor
+    /// key of the trusted root, or a log entry that is not for this signature.
+    TlogInvalid,
+    /// The keyless authority's trusted root cannot be read or used.
+    InvalidTrustedRoot,
+    /// The payload lacks an annotation the authority requires, or has another value.
+    AnnotationMissing,
 }
 
 impl SignatureReason {
+    /// Whether the store failed (nothing is known of the image's signatures), rather than a
+    /// signature failing to verify.
+    pub fn is_store_failure(self) -> bool {
+        matches!(
+            self,
+            SignatureReason::Layout
+                | SignatureReason::Unreachable
+                | SignatureReason::RegistryStatus
+                | SignatureReason::BadResponse
+                | SignatureReason::TooLarge
+                | SignatureReason::ContentMismatch
+        )
+    }
+
     /// The reason as JSON names it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -70,6 +122,16 @@ impl SignatureReason {
             SignatureReason::DigestMismatch => "digest-mismatch",
             SignatureReason::ReferenceMismatch => "reference-mismatch",
             SignatureReason::SameKey => "same-key",
+            SignatureReason::SameIdentity => "same-identity",
+            SignatureReason::NoCertificate => "no-certificate",
+            SignatureReason::IdentityMismatch => "identity-mismatch",
+            SignatureReason::IssuerMismatch => "issuer-mismatch",
+            SignatureReason::CertificateInvalid => "certificate-invalid",
+            SignatureReason::UntrustedChain => "untrusted-chain",
+            SignatureReason::SctInvalid => "sct-invalid",
+            SignatureReason::TlogInvalid => "tlog-invalid",
+            SignatureReason::InvalidTrustedRoot => "invalid-trusted-root",
+            SignatureReason::AnnotationMissing => "annotation-missing",
         }
     }
 }
@@ -99,18 +161,27 @@ impl SignatureError {
 }
 
 /// One signed layer of a signature artifact.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CosignSignature {
     /// The simple signing payload, as signed.
     pub payload: Vec<u8>,
     /// The base64 signature, as annotated.
     pub signature: String,
+    /// A keyless signature's certificate (PEM), as annotated.
+    pub certificate: Option<String>,
+    /// The certificate's chain (PEM: intermediates, then the root), as annotated.
+    pub chain: Option<String>,
+    /// The Rekor bundle (JSON), as annotated.
+    pub bundle: Option<String>,
 }
 
 /// cosign's simple signing payload.
 #[derive(Debug, Deserialize)]
 struct Payload {
     critical: Critical,
+    /// The signer's annotations (`cosign sign -a key=value`); `null` when none.
+    #[serde(default)]
+    optional: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,16 +227,19 @@ pub fn signatures(
         if layer.media_type().to_string() != SIMPLESIGNING {
             continue;
         }
-        let Some(signature) = layer
-            .annotations()
-            .as_ref()
-            .and_then(|a| a.get(SIGNATURE_ANNOTATION))
-        else {
+        let Some(annotations) = layer.annotations().as_ref() else {
             continue;
         };
+        let Some(signature) = annotations.get(SIGNATURE_ANNOTATION) else {
+            continue;
+        };
+        let annotated = |key: &str| annotations.get(key).cloned();
         out.push(CosignSignature {
             payload: store.blob(name, layer.digest().as_ref(), MAX_DOCUMENT_BYTES)?,
             signature: signature.clone(),
+            certificate: annotated(CERTIFICATE_ANNOTATION),
+            chain: annotated(CHAIN_ANNOTATION),
+            bundle: annotated(BUNDLE_ANNOTATION),
         });
     }
     Ok(out)
@@ -192,6 +266,15 @@ pub fn verify_signature(
     name: &str,
     digest: &str,
 ) -> Result<(), SignatureError> {
+    verify_with_key(signature, key)?;
+    check_payload(&signature.payload, name, digest, &IndexMap::new())
+}
+
+/// Verifies one signature's bytes over its payload with `key`, and nothing else.
+pub(super) fn verify_with_key(
+    signature: &CosignSignature,
+    key: &VerificationKey,
+) -> Result<(), SignatureError> {
     let bytes = SignatureBytes::from_base64(&signature.signature).map_err(|e| {
         SignatureError::new(
             SignatureReason::SignatureInvalid,
@@ -203,8 +286,19 @@ pub fn verify_signature(
             SignatureReason::SignatureInvalid,
             format!("the signature does not verify with the key: {e}"),
         )
-    })?;
-    let payload: Payload = serde_json::from_slice(&signature.payload).map_err(|e| {
+    })
+}
+
+/// Checks a verified payload: a cosign container image signature for `digest` and the
+/// repository `name`, carrying each of the `required` annotations (in its `optional` map,
+/// with that string value).
+pub fn check_payload(
+    payload: &[u8],
+    name: &str,
+    digest: &str,
+    required: &IndexMap<String, String>,
+) -> Result<(), SignatureError> {
+    let payload: Payload = serde_json::from_slice(payload).map_err(|e| {
         SignatureError::new(
             SignatureReason::PayloadMalformed,
             format!("the signed payload is not cosign's simple signing JSON: {e}"),
@@ -241,6 +335,24 @@ pub fn verify_signature(
             SignatureReason::ReferenceMismatch,
             format!("the signature is for the repository {reference}, not {name}"),
         ));
+    }
+    let optional = payload.optional.unwrap_or_default();
+    for (key, value) in required {
+        match optional.get(key) {
+            Some(serde_json::Value::String(v)) if v == value => {}
+            Some(other) => {
+                return Err(SignatureError::new(
+                    SignatureReason::AnnotationMissing,
+                    format!("the signature's annotation `{key}` is {other}, not \"{value}\""),
+                ))
+            }
+            None => {
+                return Err(SignatureError::new(
+                    SignatureReason::AnnotationMissing,
+                    format!("the signature has no annotation `{key}` (\"{value}\" required)"),
+                ))
+            }
+        }
     }
     Ok(())
 }

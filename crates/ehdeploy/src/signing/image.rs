@@ -4,9 +4,15 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::cosign::{public_key, signatures, verify_signature, SignatureError, SignatureReason};
+use sigstore_verify::crypto::VerificationKey;
+
+use super::cosign::{
+    check_payload, public_key, signatures, verify_with_key, CosignSignature, SignatureError,
+    SignatureReason,
+};
+use super::keyless::{verify_keyless, CertificateIdentity};
 use super::store::ImageStore;
-use crate::trust::{decide, Authority, AuthorityCheck, ImageDecision, TrustPolicy};
+use crate::trust::{decide, Authority, AuthorityCheck, ImageDecision, Matcher, TrustPolicy};
 use crate::workload::image::ImageRef;
 
 /// The verdict on one image: its digest, each authority's check, and the decision.
@@ -20,14 +26,21 @@ pub struct ImageVerdict {
     pub digest: Option<String>,
     /// What each authority that counts found.
     pub checks: Vec<AuthorityCheck>,
+    /// Why the image's signatures could not be read at all (the store failed: a registry
+    /// down or answering garbage, a corrupt layout). Never a pass: the image is refused, and
+    /// this says that nothing about its signatures is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverifiable: Option<String>,
     /// The decision.
     pub decision: ImageDecision,
 }
 
 /// Verifies `image` from the store against the policy's requirement in `environment`: the
-/// digest (pinned, or the tag's), the signatures of its cosign artifact checked with each
-/// key authority that counts, and the decision. An image the store does not have, or a
-/// store that cannot be read, fails every authority: never a pass.
+/// digest (pinned, or the tag's), the signatures of its cosign artifact checked for each
+/// authority that counts (with its key, or keylessly with its trusted root, issuer and
+/// subject; the payload for this digest and repository, with the authority's required
+/// annotations), and the decision. An image the store does not have, or a store that cannot
+/// be read, fails every authority: never a pass.
 pub fn verify_image(
     store: &dyn ImageStore,
     image: &ImageRef,
@@ -40,32 +53,27 @@ pub fn verify_image(
         let signed = signatures(store, &name, &digest)?;
         Ok((digest, signed))
     });
-    // One key is one signer, whatever names it is listed under: it counts once.
-    let mut keys_verified: Vec<(Vec<u8>, &str)> = Vec::new();
+    let mut counted: Vec<(Signer, &str)> = Vec::new();
     let mut checks = Vec::new();
     for authority in &requirement.authorities {
         let outcome = match &found {
             Err(e) => Err(e.clone()),
             Ok((digest, signed)) => check(policy, authority, signed, &name, digest),
         };
-        let outcome = outcome.and_then(|key| match keys_verified.iter().find(|(k, _)| *k == key) {
-            Some((_, first)) => Err(SignatureError::new(
-                SignatureReason::SameKey,
-                format!("the same key as `{first}`: one signer counts once"),
-            )),
-            None => {
-                keys_verified.push((key, authority));
-                Ok(())
-            }
-        });
+        let outcome = outcome.and_then(|signer| count_once(&mut counted, signer, authority));
         checks.push(AuthorityCheck {
             authority: authority.clone(),
             verified: outcome.is_ok(),
             reason: outcome.err().map(|e| e.to_string()),
         });
     }
+    let unverifiable = match &found {
+        Err(e) if e.reason.is_store_failure() => Some(e.to_string()),
+        _ => None,
+    };
     ImageVerdict {
         name,
+        unverifiable,
         digest: found.ok().map(|(d, _)| d),
         decision: decide(&requirement, &checks),
         checks,
@@ -97,44 +105,138 @@ pub fn digest_of(
     })
 }
 
-/// The authority's key (its raw bytes) when one signature of `signed` verifies with it; else
-/// the first reason.
+/// Who a verified signature proves signed: a key (its raw bytes) or a certificate identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Signer {
+    Key(Vec<u8>),
+    Identity(CertificateIdentity),
+}
+
+/// Counts `signer` for `authority` unless another authority already counted it: one key, or
+/// one certificate identity (issuer and subject), is one signer whatever names it is listed
+/// under (`same-key`, `same-identity`).
+fn count_once<'a>(
+    counted: &mut Vec<(Signer, &'a str)>,
+    signer: Signer,
+    authority: &'a str,
+) -> Result<(), SignatureError> {
+    let Some((first, by)) = counted.iter().find(|(s, _)| *s == signer) else {
+        counted.push((signer, authority));
+        return Ok(());
+    };
+    Err(match first {
+        Signer::Key(_) => SignatureError::new(
+            SignatureReason::SameKey,
+            format!("the same key as `{by}`: one signer counts once"),
+        ),
+        Signer::Identity(id) => SignatureError::new(
+            SignatureReason::SameIdentity,
+            format!(
+                "the same certificate identity as `{by}` ({} from {}): one signer counts once",
+                id.subject, id.issuer
+            ),
+        ),
+    })
+}
+
+/// How one authority verifies a signature, prepared once for all of an image's signatures.
+enum Verify<'a> {
+    Key(VerificationKey),
+    Keyless {
+        issuer: &'a Matcher,
+        subject: &'a Matcher,
+        trusted_root: String,
+        path: Option<&'a std::path::Path>,
+    },
+}
+
+impl Verify<'_> {
+    fn signer(&self, signature: &CosignSignature) -> Result<Signer, SignatureError> {
+        match self {
+            Verify::Key(key) => {
+                verify_with_key(signature, key)?;
+                Ok(Signer::Key(key.as_bytes().to_vec()))
+            }
+            Verify::Keyless {
+                issuer,
+                subject,
+                trusted_root,
+                path,
+            } => verify_keyless(signature, issuer, subject, trusted_root)
+                .map(Signer::Identity)
+                .map_err(|mut e| {
+                    if let (SignatureReason::InvalidTrustedRoot, Some(path)) = (e.reason, path) {
+                        e.message = format!("{} ({})", e.message, path.display());
+                    }
+                    e
+                }),
+        }
+    }
+}
+
+/// The signer when one signature of `signed` verifies for the authority (its key or its
+/// certificate identity) and its payload is for this image, with the authority's required
+/// annotations; else the first reason.
 fn check(
     policy: &TrustPolicy,
     authority: &str,
-    signed: &[super::CosignSignature],
+    signed: &[CosignSignature],
     name: &str,
     digest: &str,
-) -> Result<Vec<u8>, SignatureError> {
-    let key = match policy.authority(authority) {
-        Some(Authority::Key { path, pem }) => {
+) -> Result<Signer, SignatureError> {
+    let Some(found) = policy.authority(authority) else {
+        return Err(SignatureError::new(
+            SignatureReason::InvalidKey,
+            format!("no authority `{authority}`"),
+        ));
+    };
+    let verify = match found {
+        Authority::Key { path, pem, .. } => {
             let pem = pem.as_deref().ok_or_else(|| {
                 SignatureError::new(
                     SignatureReason::InvalidKey,
                     format!("{} could not be read", path.display()),
                 )
             })?;
-            public_key(pem)?
+            Verify::Key(public_key(pem)?)
         }
-        Some(Authority::Keyless { .. }) => {
-            return Err(SignatureError::new(
-                SignatureReason::Unsigned,
-                "keyless classic signatures are not verified yet: sign with a Sigstore bundle",
-            ))
-        }
-        None => {
-            return Err(SignatureError::new(
-                SignatureReason::InvalidKey,
-                format!("no authority `{authority}`"),
-            ))
-        }
+        Authority::Keyless {
+            issuer,
+            subject,
+            trusted_root,
+            ..
+        } => Verify::Keyless {
+            issuer,
+            subject,
+            path: trusted_root.as_deref(),
+            trusted_root: match trusted_root {
+                None => super::PRODUCTION_TRUSTED_ROOT.to_string(),
+                Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                    SignatureError::new(
+                        SignatureReason::InvalidTrustedRoot,
+                        format!("the trusted root {}: {e}", path.display()),
+                    )
+                })?,
+            },
+        },
     };
     let mut first = None;
     for signature in signed {
-        match verify_signature(signature, &key, name, digest) {
-            Ok(()) => return Ok(key.as_bytes().to_vec()),
+        let outcome = verify.signer(signature).and_then(|signer| {
+            check_payload(&signature.payload, name, digest, found.annotations())?;
+            Ok(signer)
+        });
+        match outcome {
+            Ok(signer) => return Ok(signer),
+            // A key signature says nothing to a keyless authority: another layer's reason
+            // tells more.
             Err(e) => {
-                first.get_or_insert(e);
+                if first
+                    .as_ref()
+                    .is_none_or(|f: &SignatureError| f.reason == SignatureReason::NoCertificate)
+                {
+                    first = Some(e);
+                }
             }
         }
     }

@@ -12,19 +12,28 @@
 //!
 //! Every rejection has a stable [`BundleReason`].
 
+mod batch;
 mod bundle;
 mod cosign;
 mod image;
+mod keyless;
 mod layout;
+#[cfg(feature = "registry")]
+mod registry;
 mod store;
 
+pub use batch::{verify_all, Job, DEFAULT_CONCURRENCY};
 pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expected, Subject};
 pub use cosign::{
-    public_key, signature_tag, signatures, verify_signature, CosignSignature, SignatureError,
-    SignatureReason, SIGNATURE_ANNOTATION, SIMPLESIGNING,
+    check_payload, public_key, signature_tag, signatures, verify_signature, CosignSignature,
+    SignatureError, SignatureReason, BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION,
+    SIGNATURE_ANNOTATION, SIMPLESIGNING,
 };
 pub use image::{digest_of, verify_image, ImageVerdict};
+pub use keyless::{keyless_bundle, verify_keyless, CertificateIdentity, BUNDLE_V0_1};
 pub use layout::{Layout, REF_NAME};
+#[cfg(feature = "registry")]
+pub use registry::{Registry, RegistryOptions, MANIFEST_MEDIA_TYPES};
 pub use store::{check_digest, read_bounded, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES};
 
 /// The Sigstore public-good production trusted root, as `sigstore-verify` embeds it: the

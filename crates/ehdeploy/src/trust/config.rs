@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 ///         prod: { require: [platform-release], threshold: 2 }
 ///         inttest: { mode: warn }
 ///   unmatched: deny                # an image no policy names (default: deny)
+///   layout: images                 # an offline copy of the images, for `ehdeploy check`
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -37,6 +38,10 @@ pub struct TrustConfig {
     /// `enforce` (default): a refused image is an error; `warn`: a warning.
     #[serde(default)]
     pub mode: Mode,
+    /// An OCI image layout, relative to the platform file, that holds the platform's images
+    /// and their signatures offline: `ehdeploy check` verifies every image from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
 }
 
 /// One signer: a key, or a keyless identity.

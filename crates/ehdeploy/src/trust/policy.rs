@@ -38,6 +38,8 @@ pub enum Authority {
         path: PathBuf,
         /// Its text, read once when the policy is compiled (none: it could not be read).
         pem: Option<String>,
+        /// The annotations each of its signatures must carry (`key: value`).
+        annotations: IndexMap<String, String>,
     },
     /// Keylessly, with a Fulcio certificate for this issuer and subject.
     Keyless {
@@ -47,7 +49,21 @@ pub enum Authority {
         subject: Matcher,
         /// The trusted root's path (none: the built-in production root).
         trusted_root: Option<PathBuf>,
+        /// The annotations each of its signatures must carry (`key: value`).
+        annotations: IndexMap<String, String>,
     },
+}
+
+impl Authority {
+    /// The annotations each signature of this authority must carry in its payload's
+    /// `optional` map, with these values.
+    pub fn annotations(&self) -> &IndexMap<String, String> {
+        match self {
+            Authority::Key { annotations, .. } | Authority::Keyless { annotations, .. } => {
+                annotations
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -211,7 +227,11 @@ impl TrustPolicy {
                             )
                         })
                         .ok();
-                    Some(Authority::Key { path, pem })
+                    Some(Authority::Key {
+                        path,
+                        pem,
+                        annotations: a.annotations.clone(),
+                    })
                 }
                 (None, Some(k)) => {
                     let issuer = matcher(&k.issuer, &k.issuer_reg_exp, "issuer", &mut bad);
@@ -229,6 +249,7 @@ impl TrustPolicy {
                             issuer,
                             subject,
                             trusted_root,
+                            annotations: a.annotations.clone(),
                         })
                 }
                 _ => {

@@ -3,6 +3,7 @@
 use crate::platform::CompiledProfile;
 use crate::source::{pointer_join, Node, NodeKind};
 use crate::spec::values::ValuesPath;
+use crate::workload::image::{ImageRef, ImageRefError};
 
 /// A value of the effective values with its JSON pointer in the values tree.
 #[derive(Debug, Clone)]
@@ -143,6 +144,32 @@ impl<'a> Workload<'a> {
             canary: one(&profile.canary),
             canary_analysis: one(&profile.canary_analysis),
         }
+    }
+
+    /// The image the app runs: its repository, tag and digest as one reference; none when the
+    /// values name no repository. A malformed one comes with the field to report it at (the
+    /// digest's, else the tag's, else the repository's).
+    pub fn image_ref(&self) -> Option<Result<ImageRef, (ImageRefError, &Field<'a>)>> {
+        let image = self.image.as_ref()?;
+        let repository = image.node.scalar_text().filter(|s| !s.is_empty())?;
+        let text = |f: &Option<Field<'a>>| {
+            f.as_ref()
+                .and_then(|f| f.node.scalar_text())
+                .filter(|s| !s.is_empty())
+        };
+        let (tag, digest) = (text(&self.tag), text(&self.digest));
+        Some(
+            ImageRef::with_tag_and_digest(&repository, tag.as_deref(), digest.as_deref()).map_err(
+                |e| {
+                    let at = if digest.is_some() {
+                        self.digest.as_ref()
+                    } else {
+                        self.tag.as_ref()
+                    };
+                    (e, at.unwrap_or(image))
+                },
+            ),
+        )
     }
 
     /// Whether canary releases are switched on.

@@ -272,6 +272,26 @@ impl ValuesPath {
         })
     }
 
+    /// The JSON pointer of the one place this path names, when it names only mapping keys
+    /// (no `*`, no index): where a value is written that is not there yet.
+    ///
+    /// ```
+    /// use ehdeploy::spec::values::ValuesPath;
+    /// assert_eq!(ValuesPath::parse("image.digest").and_then(|p| p.key_pointer()), Some("/image/digest".into()));
+    /// assert_eq!(ValuesPath::parse("hosts[*].name").and_then(|p| p.key_pointer()), None);
+    /// ```
+    pub fn key_pointer(&self) -> Option<String> {
+        let mut out = String::new();
+        for seg in &self.segs {
+            let PathSeg::Key(key) = seg else {
+                return None;
+            };
+            out.push('/');
+            out.push_str(&crate::source::escape_pointer_token(key));
+        }
+        Some(out)
+    }
+
     /// Every value at this path, with its JSON pointer, in document order.
     pub fn get<'a>(&self, values: &'a Node) -> Vec<(String, &'a Node)> {
         let mut out = Vec::new();

@@ -1,0 +1,224 @@
+//! `ehdeploy verify`: every image of a spec (or images named) against the platform's trust
+//! policy, from an OCI layout or the registries; one verdict per image, the findings in the
+//! report formats of `validate`, and with --pin the verified digests written into the spec.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use ehdeploy::api::{self, ApiError, Verified, VerifiedImage};
+use ehdeploy::report::{render, ReportFormat};
+
+use crate::release::Recording;
+use crate::{FormatArg, Output, VarArgs};
+
+/// The arguments of `ehdeploy verify`.
+#[derive(Args)]
+pub struct Verify {
+    /// The platform repo's folder, or its platform.yaml: its `signatures:` is the policy.
+    #[arg(long, default_value = ".")]
+    platform: PathBuf,
+    /// The environment whose requirements apply (default: every environment; with DSFs, the
+    /// one whose `dsf` lists them).
+    #[arg(long = "env")]
+    environment: Option<String>,
+    /// Verify offline from this OCI image layout (default: each image's registry).
+    #[arg(long, value_name = "DIR")]
+    layout: Option<PathBuf>,
+    /// A registry reached over plain HTTP, never HTTPS (repeatable): only for loopback or
+    /// test registries.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    insecure: Vec<String>,
+    /// Registry credentials, as docker writes them (default: $DOCKER_CONFIG/config.json, else
+    /// ~/.docker/config.json, when there is one).
+    #[arg(long, value_name = "FILE")]
+    docker_config: Option<PathBuf>,
+    /// A CA certificate (PEM) trusted for registries' HTTPS, besides Mozilla's roots (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// At most this many images verified at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Pin: the verified digest of each allowed image named by tag alone, as a diff of the
+    /// spec's files (with --write, written).
+    #[arg(long)]
+    pin: bool,
+    /// With --pin, write the files.
+    #[arg(long, requires = "pin")]
+    write: bool,
+    /// The result goes to the candidate's audit log as `signatures-verified` evidence for
+    /// --env (positive when every image is allowed).
+    #[command(flatten)]
+    recording: Recording,
+    #[command(flatten)]
+    vars: VarArgs,
+    #[command(flatten)]
+    output: Output,
+    /// DSFs (merged in order) or images (`registry/repository:tag[@digest]`); default: every
+    /// environment's (or --env's) own DSFs.
+    targets: Vec<String>,
+}
+
+/// Run it: exit 0, 1 when a finding is at or above --fail-on, 2 on an error.
+pub fn run(args: Verify) -> Result<ExitCode, ApiError> {
+    let (candidate, actor) = args.recording.into_parts();
+    let (files, images): (Vec<String>, Vec<String>) = args
+        .targets
+        .into_iter()
+        .partition(|t| std::path::Path::new(t).is_file());
+    let request = api::VerifyRequest {
+        platform: args.platform,
+        environment: args.environment,
+        files: files.into_iter().map(PathBuf::from).collect(),
+        images,
+        layout: args.layout,
+        registry: ehdeploy::signing::RegistryOptions {
+            insecure: args.insecure,
+            docker_config: args.docker_config.or_else(default_docker_config),
+            ca_certificates: args.ca_certs,
+            ..Default::default()
+        },
+        concurrency: Some(args.concurrency),
+        pin: args.pin,
+        write: args.write,
+        candidate,
+        actor,
+        vars: args.vars.map(),
+        process_env: args.vars.process_env(),
+        max_file_bytes: args.output.max_file_size,
+    };
+    let bar = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if bar {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            eprint!(
+                "\rverifying [{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            if done == total {
+                eprint!("\r{}\r", " ".repeat(width + 24));
+            }
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let verified = api::verify_with_progress(&request, &progress)?;
+    print(&verified, &args.output);
+    Ok(args.output.exit_code(&verified.response.report))
+}
+
+/// Docker's own default: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, when the
+/// file exists.
+fn default_docker_config() -> Option<PathBuf> {
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))?;
+    Some(dir.join("config.json")).filter(|p| p.is_file())
+}
+
+fn print(verified: &Verified, output: &Output) {
+    let answer = &verified.response;
+    let text = match output.format {
+        FormatArg::Json => format!("{}\n", api::to_json(answer)),
+        FormatArg::Sarif => render(&answer.report, Some(&verified.sources), ReportFormat::Sarif),
+        FormatArg::Junit => render(&answer.report, Some(&verified.sources), ReportFormat::Junit),
+        FormatArg::Human => {
+            let color = crate::use_color(output.color);
+            let mut text = String::new();
+            for image in &answer.images {
+                text.push_str(&verdict_line(image, color));
+            }
+            text.push_str(&tally(&answer.images));
+            text.push('\n');
+            text.push_str(&render(
+                &answer.report,
+                Some(&verified.sources),
+                ReportFormat::Human { color },
+            ));
+            for change in &answer.files {
+                if answer.written {
+                    let _ = writeln!(text, "wrote {}", change.path);
+                } else {
+                    text.push_str(&change.unified_diff());
+                }
+            }
+            if let Some(recorded) = &answer.recorded {
+                text.push_str(&crate::release::recorded(recorded, "signatures-verified"));
+            }
+            text
+        }
+    };
+    crate::print_out(&text);
+}
+
+/// One image's verdict in a line, and each authority that did not verify below it.
+fn verdict_line(image: &VerifiedImage, color: bool) -> String {
+    let v = &image.verdict;
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    let mark = if v.decision.allowed {
+        paint("32", "allowed")
+    } else if v.unverifiable.is_some() {
+        paint("31", "unknown")
+    } else if v.decision.mode == ehdeploy::trust::Mode::Warn {
+        paint("33", "warned ")
+    } else {
+        paint("31", "refused")
+    };
+    let mut line = format!(
+        "{mark} {:<8} {:<16} {}",
+        image.environment.as_deref().unwrap_or("-"),
+        image.app.as_deref().unwrap_or("-"),
+        image.reference
+    );
+    if let (Some(digest), false) = (&v.digest, image.pinned) {
+        // The digest the tag names now; JSON has it whole.
+        let _ = write!(line, "@{}…", digest.get(..19).unwrap_or(digest));
+    }
+    if v.decision.allowed {
+        let _ = writeln!(line, "  by {}", v.decision.passed.join(", "));
+        return line;
+    }
+    line.push('\n');
+    if let Some(why) = &v.unverifiable {
+        let _ = writeln!(line, "        {why}");
+        return line;
+    }
+    if v.checks.is_empty() {
+        let _ = writeln!(line, "        {}", v.decision.message);
+    }
+    for check in v.checks.iter().filter(|c| !c.verified) {
+        let _ = writeln!(
+            line,
+            "        {}: {}",
+            check.authority,
+            check.reason.as_deref().unwrap_or("not verified")
+        );
+    }
+    line
+}
+
+/// How many images were allowed, warned about, refused, and could not be verified.
+fn tally(images: &[VerifiedImage]) -> String {
+    let count = |f: &dyn Fn(&VerifiedImage) -> bool| images.iter().filter(|i| f(i)).count();
+    let unknown = count(&|i| i.verdict.unverifiable.is_some());
+    let allowed = count(&|i| i.verdict.decision.allowed);
+    let warned = count(&|i| {
+        !i.verdict.decision.allowed
+            && i.verdict.unverifiable.is_none()
+            && i.verdict.decision.mode == ehdeploy::trust::Mode::Warn
+    });
+    let refused = images.len() - allowed - warned - unknown;
+    format!(
+        "{} image(s): {allowed} allowed, {warned} warned, {refused} refused, {unknown} not verifiable\n",
+        images.len()
+    )
+}

@@ -1,0 +1,79 @@
+//! Many images verified at once: each distinct (image, environment) once, on at most
+//! `concurrency` threads over one store, with progress reported as each finishes.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::image::{verify_image, ImageVerdict};
+use super::store::ImageStore;
+use crate::trust::TrustPolicy;
+use crate::workload::image::ImageRef;
+
+/// The default bound on images verified at once: a registry is asked a few requests per
+/// image, and eight keep one busy without looking like an attack.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// One image to verify, in an environment (none: the policy's base requirement).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Job {
+    /// The image.
+    pub image: ImageRef,
+    /// The environment whose requirement applies.
+    pub environment: Option<String>,
+}
+
+/// Verifies every job against `policy` from `store`, at most `concurrency` at a time (at least
+/// one), calling `progress(done, total)` as each finishes; the verdicts in the jobs' order.
+///
+/// ```
+/// use ehdeploy::signing::{verify_all, Job, Layout};
+/// use ehdeploy::trust::TrustPolicy;
+/// # let dir = std::env::temp_dir().join(format!("ehdeploy-doc-batch-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # std::fs::write(dir.join("index.json"), r#"{"schemaVersion":2,"manifests":[]}"#).unwrap();
+/// let layout = Layout::open(&dir)?;
+/// let jobs = vec![Job { image: "registry.example/team/api:1.0".parse().unwrap(), environment: None }];
+/// let verdicts = verify_all(&layout, &jobs, &TrustPolicy::default(), 4, &|_, _| {});
+/// assert!(!verdicts[0].decision.allowed); // not in the layout: never a pass
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), ehdeploy::signing::SignatureError>(())
+/// ```
+pub fn verify_all(
+    store: &dyn ImageStore,
+    jobs: &[Job],
+    policy: &TrustPolicy,
+    concurrency: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<ImageVerdict> {
+    let total = jobs.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else {
+                break;
+            };
+            let verdict = verify_image(store, &job.image, policy, job.environment.as_deref());
+            mine.push((i, verdict));
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+        }
+        mine
+    };
+    let threads = concurrency.clamp(1, total.max(1));
+    let mut verdicts: Vec<(usize, ImageVerdict)> = if threads == 1 {
+        work()
+    } else {
+        // A panic in a worker goes on to the caller (the API turns it into an error): no image
+        // is ever left out of the answer.
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    verdicts.sort_unstable_by_key(|(i, _)| *i);
+    verdicts.into_iter().map(|(_, v)| v).collect()
+}
