@@ -88,10 +88,10 @@ test('version() is the version operation\'s version') {
     assert 'check' in answer.operations
 }
 
-test('check examples/platform: 0 errors, 3 warnings') {
+test('check examples/platform: 0 errors, 4 warnings') {
     Map report = ehd.call('check', [platformDir: 'examples/platform', processEnv: false])
     assert report.summary.errors == 0
-    assert report.summary.warnings == 3
+    assert report.summary.warnings == 4
     assert plain(report)
 }
 
@@ -196,14 +196,14 @@ test('ehdeployCheck: the same Map through the CLI and native, the parity answer'
     assert plain(results.cli) && plain(results.native)
     assert results.cli == results.native
     assert results.cli == parse(answerText('check-example'))
-    assert jenkins.echoed[0] == 'ehdeploy: 0 errors, 3 warnings in 45 files'
+    assert jenkins.echoed[0] == 'ehdeploy: 0 errors, 4 warnings in 45 files'
     assert jenkins.echoed.any { it.startsWith('warning schema/unknown-key examples/platform/envs/inttest.yaml:134:5 ') }
 }
 
 test('ehdeployCheck: failOn warning fails the build') {
     def result = step('ehdeployCheck', [platformDir: 'examples/platform', processEnv: false, failOn: 'warning'])
     assert result instanceof PipelineError
-    assert result.message.startsWith('ehdeploy: 0 errors, 3 warnings in 45 files')
+    assert result.message.startsWith('ehdeploy: 0 errors, 4 warnings in 45 files')
 }
 
 [false, true].each { boolean nativeCall ->
@@ -1211,6 +1211,226 @@ test('ehdeployRollout: a candidate needs the platform and the environment; as an
                                       env: 'prod', candidate: 'c1'])
     assert result instanceof PipelineError
     assert result.message.startsWith('ehdeployRollout: `as` is required with `candidate`')
+}
+
+// ---- ehdeployVerify and EhDeploy.verify: examples/platform's images, from its OCI layout -----
+// Every image of examples/platform/images is signed but nordlab/lab-results:2.12.0-rc.1, which
+// inttest's policy only warns about and exttest's refuses. What writes (pin, a candidate's log)
+// works in copies of the platform, one per way.
+
+String unsigned = 'registry.ehealth.example/nordlab/lab-results:2.12.0-rc.1'
+String patientApiDigest = 'sha256:4cbffa617b45ce6682f35dfb537995393e539e1795c61e424eaea028cd38cbd9'
+Map inttestVerify = [platform: 'examples/platform', env: 'inttest', layout: 'examples/platform/images', processEnv: false]
+
+test('libehdeploy has verify (it needs the core\'s signatures feature)') {
+    assert 'verify' in ehd.call('version', [:]).operations
+}
+
+test('EhDeploy.verify: inttest from the layout is the parity answer, 7 allowed and lab-results warned') {
+    Map answer = ehd.verify(platform: 'examples/platform', environment: 'inttest', layout: 'examples/platform/images',
+                            processEnv: false, candidate: null)
+    assert plain(answer)
+    assert answer == parse(answerText('verify-inttest-layout'))
+    assert answer.images.size() == 8
+    assert answer.images.count { it.verdict.decision.allowed } == 7
+    Map warned = answer.images.find { !it.verdict.decision.allowed } as Map
+    assert warned.app == 'lab-results' && warned.reference == unsigned
+    assert warned.verdict.decision.subMap(['mode', 'reason', 'passed']) == [mode: 'warn', reason: 'unsigned', passed: []]
+    assert answer.report.findings*.rule == ['signature/refused'] && answer.report.findings[0].severity == 'warning'
+    assert answer.written == false && answer.files == null && answer.recorded == null
+}
+
+test('ehdeployVerify: inttest, the same Map both ways as EhDeploy gives it; a warning does not fail the build') {
+    String before = treeDigest(new File(root, 'examples/platform'))
+    Map results = bothWays('ehdeployVerify', inttestVerify)
+    results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+    assert plain(results.cli) && plain(results.native)
+    assert results.cli == results.native
+    assert results.cli == parse(answerText('verify-inttest-layout'))
+    assert jenkins.errors.isEmpty()
+    assert jenkins.echoed[0] == 'ehdeploy verify: 8 image(s): 7 allowed, 1 warned, 0 refused, 0 unverifiable'
+    assert jenkins.echoed[1] == "  allowed inttest patient-api registry.ehealth.example/medilink/patient-api:3.14.2@${patientApiDigest}: " +
+                                'signed by medilink-ci'
+    assert jenkins.echoed[7].startsWith("  warned inttest lab-results ${unsigned}@sha256:d9d9d9e84f6d")
+    assert jenkins.echoed[7].endsWith(": ${results.cli.images[6].verdict.decision.message}")
+    assert jenkins.echoed[9] == 'ehdeploy: 0 errors, 1 warnings in 18 files'
+    assert jenkins.echoed[10].startsWith("warning signature/refused examples/platform/values/lab-results/inttest.yaml:5:11 `${unsigned}` is refused in inttest: ")
+    assert jenkins.echoed.size() == 11
+    // The CLI path: `ehdeploy verify ... --format json`, every parameter a word of its own.
+    step('ehdeployVerify', inttestVerify)
+    assert jenkins.commands[0].contains("ehdeploy verify '--platform' 'examples/platform' '--env' 'inttest' " +
+                                        "'--layout' 'examples/platform/images' '--no-process-env' '--format' 'json' > ")
+    // failOn: 'warning' fails on it, both ways.
+    results = bothWays('ehdeployVerify', inttestVerify + [failOn: 'warning'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith("ehdeploy verify: 1 finding(s) at or above `warning`: [signature/refused] `${unsigned}` is refused in inttest: "): way
+    }
+    assert treeDigest(new File(root, 'examples/platform')) == before
+}
+
+test('ehdeployVerify: an image refused where the policy enforces fails the build, both ways; failOnError: false answers') {
+    Map config = [platform: 'examples/platform', env: 'exttest', layout: 'examples/platform/images', images: unsigned, processEnv: false]
+    Map results = bothWays('ehdeployVerify', config)
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith("ehdeploy verify: 1 finding(s) at or above `error`: [signature/refused] `${unsigned}` is refused in exttest: " +
+                                         "no authority's signature verified (nordlab-ci: no signature for "): way
+    }
+    assert jenkins.echoed[0] == 'ehdeploy verify: 1 image(s): 0 allowed, 0 warned, 1 refused, 0 unverifiable'
+    assert jenkins.echoed[1].startsWith("  refused exttest - ${unsigned}@sha256:d9d9d9e84f6d")
+    results = bothWays('ehdeployVerify', config + [failOnError: false])
+    results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
+    assert results.cli == results.native
+    assert results.cli == ehd.verify(platform: 'examples/platform', environment: 'exttest', layout: 'examples/platform/images',
+                                     images: [unsigned], processEnv: false)
+    assert results.cli.images*.verdict*.decision*.subMap(['allowed', 'mode', 'reason']) == [[allowed: false, mode: 'enforce', reason: 'unsigned']]
+    assert results.cli.report.summary.errors == 1
+    // The CLI path gives the image after `--`.
+    step('ehdeployVerify', config + [failOnError: false])
+    assert jenkins.commands[0].contains("'--no-process-env' '--format' 'json' '--' '${unsigned}' > ")
+}
+
+test('ehdeployVerify: an unreachable registry makes the image unverifiable, which fails the build, both ways') {
+    String image = '127.0.0.1:9/team/app:1.0.0'
+    Map config = [platform: 'examples/platform', env: 'inttest', images: [image], insecureRegistries: '127.0.0.1:9', processEnv: false]
+    Map results = bothWays('ehdeployVerify', config)
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith("ehdeploy verify: 1 finding(s) at or above `error`: [signature/unverifiable] the signatures of `${image}` " +
+                                         'could not be read: the registry 127.0.0.1:9 is unreachable after 3 attempt(s) '): way
+    }
+    assert jenkins.echoed[0] == 'ehdeploy verify: 1 image(s): 0 allowed, 0 warned, 0 refused, 1 unverifiable'
+    assert jenkins.echoed[1].startsWith("  unverifiable inttest - ${image}: the registry 127.0.0.1:9 is unreachable")
+    results = bothWays('ehdeployVerify', config + [failOnError: false])
+    results.each { way, result ->
+        assert result instanceof Map: "${way}: ${result}"
+        assert result.images[0].verdict.unverifiable.endsWith('[signature/unreachable]'): way
+        assert result.images[0].verdict.decision.allowed == false: way
+    }
+    step('ehdeployVerify', config + [failOnError: false])
+    assert jenkins.commands[0].contains("'--insecure-registry' '127.0.0.1:9' ")
+}
+
+test('ehdeployVerify pin and write: the verified digest written into the spec, the same both ways') {
+    Map copies = [cli: new File(scratch, 'verify-pin-cli'), native: new File(scratch, 'verify-pin-native')]
+    String values = 'values/patient-api/preprod.yaml'
+    String digestLine = "imageDigest: ${patientApiDigest}\n"
+    Map results = [:]
+    copies.each { String way, File copy ->
+        copyTree(new File(root, 'examples/platform'), copy)
+        File file = new File(copy, values)
+        String unpinned = file.getText('UTF-8').replace(digestLine, '')
+        file.setText(unpinned, 'UTF-8')
+        Map config = [platform: copy.path, env: 'preprod', layout: "${copy.path}/images", processEnv: false, native: way == 'native']
+        // Not pinned in preprod, which requires digests: an error; with pin, the file that pins it.
+        def unpinnedResult = step('ehdeployVerify', config)
+        assert unpinnedResult instanceof PipelineError: way
+        assert unpinnedResult.message.startsWith('ehdeploy verify: 1 finding(s) at or above `error`: [image/digest-required] ' +
+                                                 '`registry.ehealth.example/medilink/patient-api:3.14.2` must be pinned by digest in preprod: '): way
+        def planned = step('ehdeployVerify', config + [pin: true, failOnError: false])
+        assert planned instanceof Map: "${way}: ${planned}"
+        assert planned.files == [[path: file.path, before: unpinned, after: unpinned + digestLine]]: way
+        assert planned.written == false && file.getText('UTF-8') == unpinned: way
+        assert jenkins.echoed.contains("  pin: ${file.path} would change".toString()): way
+        results[way] = step('ehdeployVerify', config + [pin: true, write: true])
+        assert results[way] instanceof Map: "${way}: ${results[way]}"
+        assert results[way].written == true: way
+        assert file.getText('UTF-8') == unpinned + digestLine: way
+        assert results[way].report.findings == []: way
+        assert jenkins.echoed.contains("  pin: ${file.path} written".toString()): way
+        assert jenkins.errors.isEmpty(): way
+        // Verified again: pinned now.
+        Map again = step('ehdeployVerify', config + [pin: true]) as Map
+        assert again.images[0].pinned == true && again.files == null: way
+    }
+    assert results.cli.images == results.native.images
+    assert results.cli.files*.after == results.native.files*.after
+}
+
+test('ehdeployVerify with candidate, as and roles: signatures-verified evidence in its log, both ways') {
+    Map copies = [cli: new File(scratch, 'verify-record-cli'), native: new File(scratch, 'verify-record-native')]
+    String log = 'promotions/2026.11.24-1.jsonl'
+    int entries = new File(root, "examples/platform/${log}").readLines().size()
+    Map results = [:]
+    copies.each { String way, File copy ->
+        copyTree(new File(root, 'examples/platform'), copy)
+        results[way] = step('ehdeployVerify', [platform: copy.path, env: 'inttest', layout: "${copy.path}/images",
+                                               images: ['registry.ehealth.example/medilink/patient-api:3.14.2'],
+                                               candidate: '2026.11.24-1', as: 'jenkins-test', roles: ['deployer'],
+                                               processEnv: false, native: way == 'native'])
+        assert results[way] instanceof Map: "${way}: ${results[way]}"
+        assert jenkins.echoed[-1] == "ehdeploy verify: signatures-verified accepted in ${new File(copy, log).path}".toString(): way
+        Map verified = ehd.call('verify_log', [platform: copy.path, candidate: '2026.11.24-1'])
+        assert verified.ok && verified.entries == entries + 1: way
+        assert parse(new File(copy, log).readLines()[-1]).event.kind == 'signatures-verified': way
+    }
+    results.each { String way, Map answer ->
+        Map recorded = answer.recorded as Map
+        assert recorded.decision == [outcome: 'accepted']: way
+        assert recorded.entry.actor == [name: 'jenkins-test', roles: ['deployer']]: way
+        assert recorded.entry.event == [type: 'evidence', environment: 'inttest', kind: 'signatures-verified', ok: true,
+                                        note: "1 image(s) verified: registry.ehealth.example/medilink/patient-api@${patientApiDigest}".toString()]: way
+    }
+    assert results.cli.images == results.native.images
+    // The build's user records when `as` is not given; the CLI gets `--candidate`, `--as` and `--roles`.
+    jenkins.buildUser = 'erin'
+    try {
+        Map answer = step('ehdeployVerify', [platform: copies.cli.path, env: 'inttest', layout: "${copies.cli.path}/images",
+                                             candidate: '2026.11.24-1', roles: ['deployer', 'qa'], processEnv: false]) as Map
+        assert jenkins.commands[0].contains("'--candidate' '2026.11.24-1' '--as' 'erin' '--roles' 'deployer,qa' ")
+        assert answer.recorded.entry.actor == [name: 'erin', roles: ['deployer', 'qa']]
+        // lab-results is not allowed in inttest: the evidence is negative (and the warning does not fail the build).
+        assert answer.recorded.entry.event.ok == false
+        assert answer.recorded.entry.event.note.startsWith('refused: lab-results: ')
+    } finally {
+        jenkins.buildUser = null
+    }
+}
+
+test('ehdeployVerify: no trust policy, an unknown environment, a missing layout fail the build, both ways') {
+    Map q = questions.find { it.name == 'error-verify-no-trust-policy' } as Map
+    Map request = parse(q.request as String)
+    assert ehd.verify(request) == parse(answerText(q.name as String))
+    Map results = bothWays('ehdeployVerify', [platform: request.platform, processEnv: false])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == "ehdeploy verify failed [usage]: ${parse(answerText(q.name as String)).error.message}".toString(): way
+    }
+    results = bothWays('ehdeployVerify', [platform: 'examples/platform', env: 'staging', layout: 'examples/platform/images'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith('ehdeploy verify failed [usage]: environment `staging` is not in the platform file'): way
+    }
+    results = bothWays('ehdeployVerify', [platform: 'examples/platform', layout: 'no/such/layout'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith('ehdeploy verify failed [io]: the OCI layout no/such/layout: '): way
+    }
+    results = bothWays('ehdeployVerify', [platform: 'examples/platform', layout: 'examples/platform/images', candidate: 'c1', as: 'rm'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message == 'ehdeploy verify failed [usage]: signatures are recorded as evidence for one environment: give the environment': way
+    }
+}
+
+test('ehdeployVerify: write without pin, as without a candidate, a bad concurrency, unknown parameters') {
+    def result = step('ehdeployVerify', [platform: 'examples/platform', write: true])
+    assert result instanceof PipelineError
+    assert result.message == 'ehdeployVerify: `write` writes the pinned digests: give `pin: true` too'
+    result = step('ehdeployVerify', [platform: 'examples/platform', as: 'rm'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployVerify: `as` and `roles` say who records in the log of `candidate`')
+    result = step('ehdeployVerify', [platform: 'examples/platform', env: 'inttest', candidate: 'c1'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployVerify: `as` is required with `candidate`')
+    result = step('ehdeployVerify', [platform: 'examples/platform', concurrency: 'many'])
+    assert result instanceof PipelineError
+    assert result.message == "ehdeployVerify: `concurrency` must be a whole number, 0 or more, not 'many'"
+    result = step('ehdeployVerify', [platform: 'examples/platform', environment: 'inttest'])
+    assert result instanceof PipelineError
+    assert result.message.startsWith('ehdeployVerify: unknown parameter(s) environment; known: ')
+    assert jenkins.commands.isEmpty()
 }
 
 prometheus.stop(0)

@@ -18,10 +18,12 @@ from conftest import ROOT, SHARED
 def test_check_the_example_platform() -> None:
     report = ehdeploy.check("examples/platform", process_env=False, at="2026-11-25T10:00:00Z")
     assert report.ok
-    assert (report.summary.errors, report.summary.warnings) == (0, 3)
+    assert (report.summary.errors, report.summary.warnings) == (0, 4)
     assert [(f.rule, str(f.location), f.environment) for f in report.findings] == [
         ("chart/version-not-newest", "examples/platform/envs/inttest.yaml:91:14", "inttest"),
         ("schema/unknown-key", "examples/platform/envs/inttest.yaml:134:5", "inttest"),
+        # The platform's image layout: lab-results is unsigned, which inttest only warns about.
+        ("signature/refused", "examples/platform/values/lab-results/inttest.yaml:5:11", "inttest"),
         ("promotion/manual", "examples/platform/envs/preprod.yaml:49:3", "preprod"),
     ]
     assert [(p.from_env, p.to_env) for p in report.promotions] == [
@@ -127,7 +129,7 @@ def test_promote_spec_writes_only_with_write(tmp_path: pathlib.Path) -> None:
 
 def test_rules_schema_version() -> None:
     rules = ehdeploy.rules()
-    assert rules[0].id == "syntax/yaml" and len(rules) == 53
+    assert rules[0].id == "syntax/yaml" and len(rules) == 55
     assert ehdeploy.schema("dsf")["$id"].endswith("/dsf.schema.json")
     assert ehdeploy.version() == ehdeploy.__version__
     assert "promotion_plan" in ehdeploy.operations()

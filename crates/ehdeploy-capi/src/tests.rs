@@ -136,6 +136,105 @@ fn check_is_the_call_with_the_platform_dir() {
     assert!(text.contains("\"errors\": 0"));
 }
 
+/// `verify` of the example platform's inttest, offline from its OCI layout (absolute paths: the
+/// tests share the process's working directory).
+fn verify_inttest_request() -> String {
+    let platform = repo().join("examples/platform");
+    serde_json::json!({
+        "platform": platform,
+        "environment": "inttest",
+        "layout": platform.join("images"),
+        "processEnv": false,
+    })
+    .to_string()
+}
+
+#[test]
+fn verify_is_the_api_answer_with_one_verdict_per_image() {
+    let request = verify_inttest_request();
+    let c_request = CString::new(request.clone()).unwrap();
+    let (status, answer) = c_call(Some(c"verify"), Some(&c_request));
+    assert_eq!(status, ehd_status::EHD_OK, "{answer}");
+    assert_eq!(answer, api::call_json("verify", &request));
+    let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 8);
+    let allowed = |i: &&serde_json::Value| i["verdict"]["decision"]["allowed"] == true;
+    assert_eq!(images.iter().filter(allowed).count(), 7);
+    // Every image is signed but lab-results, which inttest's policy only warns about.
+    let refused: Vec<_> = images.iter().filter(|i| !allowed(i)).collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["app"], "lab-results");
+    assert_eq!(
+        refused[0]["reference"],
+        "registry.ehealth.example/nordlab/lab-results:2.12.0-rc.1"
+    );
+    let decision = &refused[0]["verdict"]["decision"];
+    assert_eq!(
+        (&decision["mode"], &decision["reason"]),
+        (&"warn".into(), &"unsigned".into())
+    );
+    let findings = v["report"]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(
+        (&findings[0]["rule"], &findings[0]["severity"]),
+        (&"signature/refused".into(), &"warning".into())
+    );
+    assert_eq!(v["report"]["summary"]["errors"], 0);
+    assert_eq!(v["written"], false);
+    assert!(v.get("files").is_none() && v.get("recorded").is_none());
+}
+
+#[test]
+fn malformed_and_impossible_verify_requests_are_the_error_json() {
+    let platform = repo().join("examples/platform");
+    let cases = [
+        (
+            serde_json::json!({"platform": platform, "layuot": "images"}),
+            ehd_status::EHD_INVALID_REQUEST,
+            "invalid-request",
+        ),
+        (
+            serde_json::json!({"platform": platform, "images": "not-a-list"}),
+            ehd_status::EHD_INVALID_REQUEST,
+            "invalid-request",
+        ),
+        (
+            serde_json::json!({"environment": "inttest"}),
+            ehd_status::EHD_INVALID_REQUEST,
+            "invalid-request",
+        ),
+        (
+            serde_json::json!({"platform": platform, "layout": platform.join("images"), "write": true}),
+            ehd_status::EHD_USAGE,
+            "usage",
+        ),
+        (
+            serde_json::json!({"platform": repo().join("tests/parity/planted")}),
+            ehd_status::EHD_USAGE,
+            "usage",
+        ),
+        (
+            serde_json::json!({"platform": platform, "layout": platform.join("no-such-layout")}),
+            ehd_status::EHD_IO,
+            "io",
+        ),
+    ];
+    for (request, expected, error) in cases {
+        let request = request.to_string();
+        let (status, answer) = c_call(
+            Some(c"verify"),
+            Some(&CString::new(request.clone()).unwrap()),
+        );
+        assert_eq!(status, expected, "{request}: {answer}");
+        assert_eq!(code(&answer), error, "{answer}");
+        // Exactly the error's JSON: nothing but `error`.
+        let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 1, "{answer}");
+        assert_eq!(answer, api::call_json("verify", &request));
+    }
+}
+
 #[test]
 fn the_checked_in_header_is_the_generated_one() {
     let crate_dir = env!("CARGO_MANIFEST_DIR");

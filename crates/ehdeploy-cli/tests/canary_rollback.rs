@@ -5,21 +5,12 @@
 
 #[path = "../../ehdeploy/tests/support/prometheus.rs"]
 mod prometheus_server;
+mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn ehdeploy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ehdeploy"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
+use support::ehdeploy;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

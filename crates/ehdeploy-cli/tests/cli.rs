@@ -2,21 +2,20 @@
 //! files and on hostile input, with exit codes 0 / 1 / 2 and every output format.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::PathBuf;
+use std::process::Output;
+
+use support::example::{copy_dir, example};
+use support::repo;
 
 fn fixtures() -> PathBuf {
     repo().join("../shared/fixtures/helmsman")
 }
 
 fn ehdeploy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ehdeploy"))
-        .args(args)
-        .current_dir(repo())
+    support::command(args)
         .env_remove("NO_COLOR")
         .output()
         .unwrap()
@@ -424,25 +423,11 @@ fn promote_spec_prints_a_diff_and_writes_nothing_without_write() {
     assert_eq!(before, after);
 }
 
-/// Copy a folder tree.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn release_commands_decide_record_and_exit_as_documented() {
     let dir = std::env::temp_dir().join(format!("ehdeploy-cli-release-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    copy_tree(&repo().join("examples/platform"), &dir);
+    copy_dir(&example(), &dir);
     let platform = dir.to_str().unwrap();
     let run = |args: &[&str]| {
         let mut all = vec!["release"];

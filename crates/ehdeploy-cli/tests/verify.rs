@@ -2,17 +2,13 @@
 //! human output (golden), exit codes 0 / 1 / 2, and the report formats. Nothing is written.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::Path;
+use std::process::Output;
 
 fn ehdeploy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ehdeploy"))
-        .args(args)
-        .current_dir(repo())
+    support::command(args)
         .env_remove("NO_COLOR")
         .env("DOCKER_CONFIG", "/nonexistent")
         .output()

@@ -5,6 +5,8 @@
 //! its exact reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/cosign.rs"]
+mod cosign_fixture;
 #[path = "support/keyless.rs"]
 mod keyless;
 

@@ -1,7 +1,8 @@
 //! The parity questions (`tests/parity/questions.json`) asked through the Rust API. Their
 //! answers, in `tests/parity/answers/`, are what every binding must give byte for byte:
 //! `bindings/parity.py` asks the CLI, Python, C and Groovy the same questions and compares.
-//! `EHDEPLOY_BLESS=1 cargo test -p ehdeploy --test parity` rewrites the answers.
+//! `EHDEPLOY_BLESS=1 cargo test -p ehdeploy --features prometheus,git,signatures,registry --test
+//! parity` rewrites the answers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;

@@ -8,7 +8,7 @@ ask, and gets the same answer (``docs/bindings.md``). The work runs without the 
 >>> report.summary.errors                                             # doctest: +SKIP
 0
 >>> [f.rule for f in report.findings if f.severity == "warning"]      # doctest: +SKIP
-['chart/version-not-newest', 'schema/unknown-key', 'promotion/manual']
+['chart/version-not-newest', 'schema/unknown-key', 'signature/refused', 'promotion/manual']
 
 Errors raise a subclass of :class:`Error` carrying the stable ``code``.
 """
@@ -47,6 +47,11 @@ from ._model import (
     RollbackResult,
     RolledBackApp,
     Revision,
+    AuthorityCheck,
+    ImageDecision,
+    ImageVerdict,
+    VerifiedImage,
+    VerifyResult,
     Artifact,
     Decision,
     EnvStatus,
@@ -94,6 +99,12 @@ __all__ = [
     "RolledBackApp",
     "Revision",
     "rollback",
+    "AuthorityCheck",
+    "ImageDecision",
+    "ImageVerdict",
+    "VerifiedImage",
+    "VerifyResult",
+    "verify",
     "Artifact",
     "AuditLogError",
     "Decision",
@@ -499,6 +510,81 @@ def rollback(
     if actor is not None:
         request["actor"] = dict(actor)
     return RollbackResult.from_dict(call("rollback", request))
+
+
+def verify(
+    platform: PathArg,
+    *,
+    env: Optional[str] = None,
+    files: Union[PathArg, Sequence[PathArg]] = (),
+    images: Union[str, Sequence[str]] = (),
+    layout: Optional[PathArg] = None,
+    insecure_registries: Sequence[str] = (),
+    docker_config: Optional[PathArg] = None,
+    ca_certificates: Sequence[PathArg] = (),
+    timeout_seconds: Optional[int] = None,
+    retries: Optional[int] = None,
+    concurrency: Optional[int] = None,
+    pin: bool = False,
+    write: bool = False,
+    candidate: Optional[str] = None,
+    actor: Optional[Mapping[str, Any]] = None,
+    vars: Optional[Mapping[str, str]] = None,
+    process_env: bool = True,
+    max_file_bytes: Optional[int] = None,
+) -> VerifyResult:
+    """Verify images' signatures against the trust policy of the platform file (its
+    ``signatures:``; ``platform`` is the platform repo's folder or its ``platform.yaml``): the
+    image of every enabled app of ``env`` (default: of every environment), or of the DSFs
+    ``files`` (merged in order), and the image references ``images``
+    (``registry/repository:tag[@digest]``). They are read offline from the OCI image layout
+    ``layout``, else from their registries: hosts in ``insecure_registries`` over plain HTTP,
+    credentials from the docker ``config.json`` ``docker_config`` (none by default), the PEM
+    ``ca_certificates`` trusted besides Mozilla's roots, each request within
+    ``timeout_seconds`` (default 30) and tried again ``retries`` times (default 2);
+    ``concurrency`` images at once (default 8). One verdict per image; a registry that cannot be
+    read makes the image ``unverifiable`` (a ``signature/unverifiable`` finding), never a pass
+    and never an exception. With ``pin=True`` the answer's ``files`` write the verified digest
+    of each allowed image the spec names by tag alone (``write=True`` writes them). With
+    ``candidate`` and ``actor`` (``{"name": ..., "roles": [...]}``; both need ``env``), the
+    result is recorded in the candidate's audit log as ``signatures-verified`` evidence for
+    ``env``: the answer's ``recorded``. A platform file without a trust policy, ``write``
+    without ``pin``: raise :class:`UsageError`."""
+    request: Dict[str, Any] = {"platform": _path(platform)}
+    if env is not None:
+        request["environment"] = env
+    if files:
+        request["files"] = _paths(files, "files")
+    if images:
+        request["images"] = [images] if isinstance(images, str) else list(images)
+    if layout is not None:
+        request["layout"] = _path(layout)
+    registry: Dict[str, Any] = {}
+    if insecure_registries:
+        registry["insecure"] = (
+            [insecure_registries] if isinstance(insecure_registries, str) else list(insecure_registries)
+        )
+    if docker_config is not None:
+        registry["dockerConfig"] = _path(docker_config)
+    if ca_certificates:
+        registry["caCertificates"] = _paths(ca_certificates, "ca_certificates")
+    if timeout_seconds is not None:
+        registry["timeoutSeconds"] = timeout_seconds
+    if retries is not None:
+        registry["retries"] = retries
+    if registry:
+        request["registry"] = registry
+    if concurrency is not None:
+        request["concurrency"] = concurrency
+    if pin:
+        request["pin"] = True
+    if write:
+        request["write"] = True
+    if candidate is not None:
+        request["candidate"] = candidate
+    if actor is not None:
+        request["actor"] = dict(actor)
+    return VerifyResult.from_dict(call("verify", _common(request, vars, process_env, max_file_bytes)))
 
 
 def rules() -> List[Rule]:

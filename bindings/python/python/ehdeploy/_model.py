@@ -811,3 +811,137 @@ class RollbackResult(_FromJson):
         candidate), or None. Built on first use."""
         recorded = self.raw.get("recorded")
         return None if recorded is None else ReleaseEventResult.from_dict(recorded)
+
+
+@dataclass(frozen=True)
+class AuthorityCheck(_FromJson):
+    """What verifying one image's signatures against one authority of the trust policy found:
+    whether a signature of it verified, and why not (its message ends with a stable reason in
+    brackets, such as ``[signature/unsigned]``)."""
+
+    authority: str = ""
+    verified: bool = False
+    reason: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "AuthorityCheck":
+        return cls(d, d["authority"], d["verified"], d.get("reason"))
+
+
+@dataclass(frozen=True)
+class ImageDecision(_FromJson):
+    """The trust policy's decision on one image: ``allowed``, or refused for ``reason``
+    (``no-policy``, ``unsigned``, ``threshold-not-met``, ``required-missing``); ``mode`` says
+    whether a refusal stops the spec (``enforce``) or only warns (``warn``). ``passed`` are the
+    distinct authorities that verified and count, ``missing`` the required ones that did not."""
+
+    allowed: bool = False
+    mode: str = ""
+    reason: Optional[str] = None
+    passed: List[str] = field(default_factory=list)
+    threshold: int = 0
+    missing: List[str] = field(default_factory=list)
+    message: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "ImageDecision":
+        return cls(
+            d,
+            d["allowed"],
+            d["mode"],
+            d.get("reason"),
+            list(d["passed"]),
+            d["threshold"],
+            list(d.get("missing", [])),
+            d["message"],
+        )
+
+
+@dataclass(frozen=True)
+class ImageVerdict(_FromJson):
+    """The verdict on one image: its name (registry and repository), the manifest digest
+    verified (the pinned one, or the tag's in the store), each authority's check, why its
+    signatures could not be read at all (``unverifiable``: the store failed; never a pass) and
+    the decision."""
+
+    name: str = ""
+    digest: Optional[str] = None
+    checks: List[AuthorityCheck] = field(default_factory=list)
+    unverifiable: Optional[str] = None
+    decision: ImageDecision = field(default_factory=lambda: ImageDecision({}))
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "ImageVerdict":
+        return cls(
+            d,
+            d["name"],
+            d.get("digest"),
+            [AuthorityCheck.from_dict(c) for c in d["checks"]],
+            d.get("unverifiable"),
+            ImageDecision.from_dict(d["decision"]),
+        )
+
+
+@dataclass(frozen=True)
+class VerifiedImage(_FromJson):
+    """One image verified: the environment whose requirement applied, the app that runs it
+    (None: an image named in the request), the image as the spec or the request names it,
+    whether it is named by digest, and the verdict."""
+
+    environment: Optional[str] = None
+    app: Optional[str] = None
+    reference: str = ""
+    pinned: bool = False
+    verdict: ImageVerdict = field(default_factory=lambda: ImageVerdict({}))
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "VerifiedImage":
+        return cls(
+            d,
+            d.get("environment"),
+            d.get("app"),
+            d["reference"],
+            d["pinned"],
+            ImageVerdict.from_dict(d["verdict"]),
+        )
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the policy lets the image run."""
+        return self.verdict.decision.allowed
+
+
+@dataclass(frozen=True)
+class VerifyResult(_FromJson):
+    """Images verified against the platform's trust policy: one verdict per image (by
+    environment and app, in the spec's order), the findings (``signature/refused``,
+    ``signature/unverifiable``, ``image/digest-required``, and what loading the specs found),
+    with ``pin`` the files the verified digests go into (``written`` with ``write``) and, with
+    a candidate, the ``signatures-verified`` evidence recorded in its audit log."""
+
+    images: List[VerifiedImage] = field(default_factory=list)
+    report: Report = field(default_factory=lambda: Report({}))
+    files: List[FileChange] = field(default_factory=list)
+    written: bool = False
+
+    @classmethod
+    def from_dict(cls, d: JsonDict) -> "VerifyResult":
+        return cls(
+            d,
+            [VerifiedImage.from_dict(i) for i in d["images"]],
+            Report.from_dict(d["report"]),
+            [FileChange.from_dict(f) for f in d.get("files", [])],
+            d["written"],
+        )
+
+    @property
+    def refused(self) -> List[VerifiedImage]:
+        """The images the policy does not let run (refused, warned about or unverifiable)."""
+        return [i for i in self.images if not i.allowed]
+
+    @cached_property
+    def recorded(self) -> Optional[ReleaseEventResult]:
+        """The ``signatures-verified`` evidence recorded in the candidate's audit log (with a
+        candidate), or None. Built on first use."""
+        recorded = self.raw.get("recorded")
+        return None if recorded is None else ReleaseEventResult.from_dict(recorded)

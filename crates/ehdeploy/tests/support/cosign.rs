@@ -6,7 +6,8 @@
 //!
 //! Include it with `#[path = "support/cosign.rs"] mod cosign_fixture;`. A [`Fixture`] writes
 //! images and signature artifacts into a [`Store`]: an OCI layout on disk ([`LayoutWriter`]),
-//! or a registry (the registry test pushes them).
+//! or a registry (the registry test pushes them). `support/keyless.rs` writes its layouts with
+//! the same pieces.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -73,13 +74,18 @@ pub fn digest(bytes: &[u8]) -> String {
 
 /// cosign's simple signing payload for `repository` at `digest`.
 pub fn payload(repository: &str, digest: &str) -> Vec<u8> {
+    payload_with(repository, digest, serde_json::Value::Null)
+}
+
+/// cosign's simple signing payload for `repository` at `digest`, with `optional` annotations.
+pub fn payload_with(repository: &str, digest: &str, optional: serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "critical": {
             "identity": {"docker-reference": repository},
             "image": {"docker-manifest-digest": digest},
             "type": "cosign container image signature"
         },
-        "optional": null
+        "optional": optional
     }))
     .unwrap()
 }
@@ -123,14 +129,36 @@ pub fn image(content: &str) -> Artifact {
 
 /// A signature artifact with these (payload, base64 signature) layers.
 pub fn signature_artifact(layers: &[(Vec<u8>, String)]) -> Artifact {
+    let layers: Vec<SignatureLayer> = layers
+        .iter()
+        .map(|(payload, signature)| {
+            let annotation = (
+                "dev.cosignproject.cosign/signature".into(),
+                signature.clone(),
+            );
+            (payload.clone(), vec![annotation])
+        })
+        .collect();
+    annotated_signature_artifact(&layers)
+}
+
+/// A layer of a signature artifact: its payload and its annotations.
+pub type SignatureLayer = (Vec<u8>, Vec<(String, String)>);
+
+/// A signature artifact with these (payload, layer annotations) layers.
+pub fn annotated_signature_artifact(layers: &[SignatureLayer]) -> Artifact {
     let config = b"{}".to_vec();
     let described: Vec<serde_json::Value> = layers
         .iter()
-        .map(|(payload, signature)| {
+        .map(|(payload, annotations)| {
+            let annotations: serde_json::Map<String, serde_json::Value> = annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
             json!({
                 "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
                 "digest": digest(payload), "size": payload.len(),
-                "annotations": {"dev.cosignproject.cosign/signature": signature}
+                "annotations": annotations
             })
         })
         .collect();
@@ -182,7 +210,8 @@ impl LayoutWriter {
             .join(digest.trim_start_matches("sha256:"))
     }
 
-    fn blob(&self, bytes: &[u8]) -> String {
+    /// Writes a blob; its digest.
+    pub fn blob(&self, bytes: &[u8]) -> String {
         let d = digest(bytes);
         std::fs::write(self.blob_path(&d), bytes).unwrap();
         d
@@ -209,18 +238,26 @@ impl LayoutWriter {
     }
 }
 
-impl Store for LayoutWriter {
-    fn put(&mut self, tag: &str, artifact: &Artifact) -> String {
+impl LayoutWriter {
+    /// Stores `artifact` under `reference` (`repository:tag`, of any repository), replacing
+    /// what it named; its manifest digest.
+    pub fn put_reference(&mut self, reference: &str, artifact: &Artifact) -> String {
         for blob in &artifact.blobs {
             self.blob(blob);
         }
         let d = self.blob(&artifact.manifest);
-        let reference = format!("{}:{tag}", self.repository);
-        self.refs.retain(|(r, _, _)| *r != reference);
+        self.refs.retain(|(r, _, _)| r != reference);
         self.refs
-            .push((reference, d.clone(), artifact.manifest.len()));
+            .push((reference.to_string(), d.clone(), artifact.manifest.len()));
         self.write_index();
         d
+    }
+}
+
+impl Store for LayoutWriter {
+    fn put(&mut self, tag: &str, artifact: &Artifact) -> String {
+        let reference = format!("{}:{tag}", self.repository);
+        self.put_reference(&reference, artifact)
     }
 }
 

@@ -3,8 +3,9 @@
 //! each an ECDSA P-256 key of aws-lc-rs; the certificates are DER written by hand below (no
 //! X.509 library, so nothing shared with the verifier's parser).
 //!
-//! Include it with `#[path = "support/keyless.rs"] mod keyless;`. What it makes, as cosign
-//! and the public-good instance would:
+//! Include it with `#[path = "support/keyless.rs"] mod keyless;`, beside `support/cosign.rs`
+//! as `cosign_fixture` (whose temporary folders, payloads and OCI layout writer it uses). What
+//! it makes, as cosign and the public-good instance would:
 //!
 //! - a leaf certificate with Fulcio's profile: an empty subject, the identity in a critical
 //!   SAN (URI or email), digital signature usage, the code-signing EKU, the OIDC issuer in
@@ -23,13 +24,18 @@
 //! [`Store`] writes an OCI image layout (`index.json` and `blobs/sha256/…`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+
+use super::cosign_fixture::{
+    annotated_signature_artifact, dir, image, signature_tag, Dir, LayoutWriter,
+};
+pub use super::cosign_fixture::{payload_with as payload, SignatureLayer};
 
 /// The fixed time everything happens at: 2025-01-01T00:00:00Z.
 pub const T: i64 = 1_735_689_600;
@@ -524,15 +530,19 @@ impl Instance {
         }
         let (not_before, not_after) = (T - LIFETIME, T + LIFETIME);
         let subject = seq(&[]);
-        let precert = tbs(
-            7,
-            &ca.name,
-            not_before,
-            not_after,
-            &subject,
-            key.spki(),
-            &extensions,
-        );
+        // The TBSCertificate with these extensions: without the SCT, the precertificate.
+        let tbs_with = |extensions: &[Vec<u8>]| {
+            tbs(
+                7,
+                &ca.name,
+                not_before,
+                not_after,
+                &subject,
+                key.spki(),
+                extensions,
+            )
+        };
+        let precert = tbs_with(&extensions);
         if options.sct != Sct::Missing {
             let forger = Key::new();
             let signer = if options.sct == Sct::Forged {
@@ -547,16 +557,7 @@ impl Instance {
             list.extend(sct);
             extensions.push(extension("1.3.6.1.4.1.11129.2.4.2", false, octets(&list)));
         }
-        let tbs = tbs(
-            7,
-            &ca.name,
-            not_before,
-            not_after,
-            &subject,
-            key.spki(),
-            &extensions,
-        );
-        certificate(tbs, &ca.key)
+        certificate(tbs_with(&extensions), &ca.key)
     }
 
     /// An RFC 6962 v1 SCT over `precert` (issued by `issuer`), signed by `signer` and naming
@@ -641,52 +642,19 @@ fn extension_push(extensions: &mut Vec<Vec<u8>>, id: &str, value: Vec<u8>) {
 // ---------------------------------------------------------------------------------------
 // The OCI layout.
 
-/// A temporary folder, removed when dropped.
-pub struct Dir(pub PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A layer of a signature artifact: its payload and its annotations.
-pub type SignatureLayer = (Vec<u8>, Vec<(String, String)>);
-
 /// An OCI image layout being written (`<dir>/layout`), with files beside it in `<dir>`.
 pub struct Store {
     pub dir: Dir,
-    refs: Vec<(String, String, usize)>,
-}
-
-/// cosign's simple signing payload for `repository` at `digest`, with `optional` annotations.
-pub fn payload(repository: &str, digest: &str, optional: serde_json::Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "critical": {
-            "identity": {"docker-reference": repository},
-            "image": {"docker-manifest-digest": digest},
-            "type": "cosign container image signature"
-        },
-        "optional": optional
-    }))
-    .unwrap()
+    layout: LayoutWriter,
 }
 
 impl Store {
     /// A new, empty layout in a new folder.
     pub fn new() -> Store {
-        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let d = std::env::temp_dir().join(format!(
-            "ehdeploy-keyless-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("layout/blobs/sha256")).unwrap();
-        Store {
-            dir: Dir(d),
-            refs: Vec::new(),
-        }
+        let dir = dir("keyless");
+        // The references name their repositories: the writer's own is not used.
+        let layout = LayoutWriter::new(dir.0.join("layout"), "");
+        Store { dir, layout }
     }
 
     /// The folder the layout is in (`layout/`), for files beside it.
@@ -696,73 +664,22 @@ impl Store {
 
     /// Writes a blob; its digest.
     pub fn blob(&self, bytes: &[u8]) -> String {
-        let hex = hex(&sha256(bytes));
-        std::fs::write(self.dir.0.join("layout/blobs/sha256").join(&hex), bytes).unwrap();
-        format!("sha256:{hex}")
-    }
-
-    fn manifest(&mut self, reference: &str, manifest: serde_json::Value) -> String {
-        let bytes = serde_json::to_vec(&manifest).unwrap();
-        let digest = self.blob(&bytes);
-        self.refs.retain(|(r, _, _)| r != reference);
-        self.refs
-            .push((reference.into(), digest.clone(), bytes.len()));
-        let manifests: Vec<serde_json::Value> = self
-            .refs
-            .iter()
-            .map(|(r, d, size)| {
-                json!({
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "digest": d, "size": size,
-                    "annotations": {"org.opencontainers.image.ref.name": r}
-                })
-            })
-            .collect();
-        let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
-        std::fs::write(
-            self.dir.0.join("layout/index.json"),
-            serde_json::to_vec(&index).unwrap(),
-        )
-        .unwrap();
-        digest
+        self.layout.blob(bytes)
     }
 
     /// An image `repository:tag` whose one layer holds `content`; its manifest digest.
     pub fn image(&mut self, repository: &str, tag: &str, content: &str) -> String {
-        let config = self.blob(b"{}");
-        let layer = self.blob(content.as_bytes());
-        self.manifest(&format!("{repository}:{tag}"), json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": content.len()}]
-        }))
+        self.layout
+            .put_reference(&format!("{repository}:{tag}"), &image(content))
     }
 
     /// The signature artifact `repository:sha256-<hex>.sig` of `digest`, with these
     /// (payload, layer annotations) layers.
     pub fn signatures(&mut self, repository: &str, digest: &str, layers: &[SignatureLayer]) {
-        let config = self.blob(b"{}");
-        let layers: Vec<serde_json::Value> = layers
-            .iter()
-            .map(|(payload, annotations)| {
-                let annotations: serde_json::Map<String, serde_json::Value> = annotations
-                    .iter()
-                    .map(|(k, v)| (k.clone(), json!(v)))
-                    .collect();
-                json!({
-                    "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
-                    "digest": self.blob(payload), "size": payload.len(),
-                    "annotations": annotations
-                })
-            })
-            .collect();
-        self.manifest(&format!("{repository}:{}.sig", digest.replacen(':', "-", 1)), json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
-            "layers": layers
-        }));
+        self.layout.put_reference(
+            &format!("{repository}:{}", signature_tag(digest)),
+            &annotated_signature_artifact(layers),
+        );
     }
 }
 

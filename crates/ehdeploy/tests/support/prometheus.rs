@@ -6,8 +6,9 @@
 //! starts a server fails, saying so; it never skips.
 //!
 //! [`start`] writes the metrics as OpenMetrics text, turns them into TSDB blocks with
-//! `promtool tsdb create-blocks-from openmetrics`, starts `prometheus` on a free port of
-//! 127.0.0.1 with no scrape target, and waits (at most 30 s) until it is ready. Dropping the
+//! `promtool tsdb create-blocks-from openmetrics`, starts `prometheus` as a
+//! [`server::Server`] on a free port of 127.0.0.1 (under coreutils `timeout`) with no scrape
+//! target, and waits (at most 30 s) until it is ready. Dropping the
 //! [`PrometheusServer`] stops it and removes its folder. [`shared`] gives every test of a
 //! binary running at the same time the same server, stopped when the last one drops it.
 //!
@@ -42,15 +43,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+#[path = "server.rs"]
+mod server;
+
 use std::fmt::Write as _;
-use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::fs;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use server::{http_probe, Server};
 
 /// The time of the first sample: 2026-11-20T10:00:00Z.
 pub const T0: &str = "2026-11-20T10:00:00Z";
@@ -96,9 +99,6 @@ const BUCKETS: [&str; 10] = [
 const FAST_BUCKETS: [u32; 10] = [300, 900, 1300, 1483, 1498, 1500, 1500, 1500, 1500, 1500];
 /// The cumulative bucket counts per 15 s of slow.
 const SLOW_BUCKETS: [u32; 10] = [0, 0, 100, 300, 700, 1100, 1480, 1495, 1500, 1500];
-
-/// How long to wait for `/-/ready`.
-const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// What one workload does every 15 s.
 struct Scenario {
@@ -211,22 +211,13 @@ pub struct PrometheusServer {
     pub url: String,
     /// Its folder: the data, the TSDB, `prometheus.yml` and `prometheus.log`.
     pub dir: PathBuf,
-    child: Option<Child>,
+    server: Server,
 }
 
 impl PrometheusServer {
     /// What Prometheus has written to its log so far.
     pub fn log(&self) -> String {
-        fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for PrometheusServer {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.take() {
-            stop(child);
-        }
-        let _ = fs::remove_dir_all(&self.dir);
+        self.server.log()
     }
 }
 
@@ -248,13 +239,9 @@ pub fn shared() -> Arc<PrometheusServer> {
 pub fn start() -> PrometheusServer {
     let prometheus = on_path("prometheus");
     let promtool = on_path("promtool");
-    let dir = fresh_dir();
     // A server that fails to start still removes its folder when dropped.
-    let mut server = PrometheusServer {
-        url: String::new(),
-        dir: dir.clone(),
-        child: None,
-    };
+    let mut server = Server::new("prometheus", "prometheus.log");
+    let dir = server.dir.clone();
     let data = dir.join("data.om");
     fs::write(&data, openmetrics()).unwrap();
     let tsdb = dir.join("tsdb");
@@ -278,158 +265,43 @@ pub fn start() -> PrometheusServer {
         "# No scrape target: the data is in the TSDB blocks.\nglobal:\n  scrape_interval: 15s\nscrape_configs: []\n",
     )
     .unwrap();
-    let log = dir.join("prometheus.log");
-    // A port is free when asked, but could be taken before Prometheus binds it: try again.
-    for _ in 0..3 {
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
-        let file = File::create(&log).unwrap();
-        let mut command = match on_path_opt("timeout") {
-            Some(timeout) => {
-                let mut c = Command::new(timeout);
-                c.args(["--kill-after=10", &MAX_LIFETIME_SECONDS.to_string()])
-                    .arg(&prometheus);
-                c
-            }
-            None => Command::new(&prometheus),
-        };
-        command
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            // Time retention counts from the newest block; keep the old blocks anyway.
-            .arg("--storage.tsdb.retention.time=100y")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file);
-        let child = command.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {}: {e}", prometheus.display());
-        });
-        server.child = Some(child);
-        match wait_ready(&mut server, port) {
-            Ok(()) => {
-                server.url = url;
-                return server;
-            }
-            Err(why) => {
-                if let Some(child) = server.child.take() {
-                    stop(child);
-                }
-                let log = server.log();
-                if !log.contains("address already in use") {
-                    panic!(
-                        "Prometheus did not start: {why}\n--- {} ---\n{log}",
-                        dir.display()
-                    );
-                }
-            }
-        }
-    }
-    panic!(
-        "Prometheus did not start: no free port after 3 tries\n--- log ---\n{}",
-        server.log()
+    let port = server.start(
+        "Prometheus",
+        &prometheus,
+        MAX_LIFETIME_SECONDS,
+        |port, _, command| {
+            command
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                // Time retention counts from the newest block; keep the old blocks anyway.
+                .arg("--storage.tsdb.retention.time=100y");
+        },
+        ready,
     );
-}
-
-/// Waits until the server answers `/-/ready` with 200, it exits, or [`READY_WITHIN`] passes.
-fn wait_ready(server: &mut PrometheusServer, port: u16) -> Result<(), String> {
-    let started = Instant::now();
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
-    loop {
-        if let Some(child) = server.child.as_mut() {
-            if let Some(status) = child.try_wait().unwrap() {
-                return Err(format!("it exited ({status})"));
-            }
-        }
-        if ready(&address) {
-            return Ok(());
-        }
-        if started.elapsed() > READY_WITHIN {
-            return Err(format!("not ready within {} s", READY_WITHIN.as_secs()));
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    PrometheusServer {
+        url: format!("http://127.0.0.1:{port}"),
+        dir,
+        server,
     }
 }
 
 /// Whether `/-/ready` answers 200.
 fn ready(address: &SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(address, Duration::from_secs(1)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(b"GET /-/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
-}
-
-/// Stops a server: SIGTERM (that `timeout` passes on), at most 10 s for it to end, then
-/// SIGKILL; and reaps it.
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .stderr(Stdio::null())
-        .status();
-    let until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < until {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// A port of 127.0.0.1 free now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A new, empty folder under the temp dir, unique to this process and call.
-fn fresh_dir() -> PathBuf {
-    static COUNT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let dir = std::env::temp_dir().join(format!(
-        "ehdeploy-prometheus-{}-{}-{nanos}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    http_probe(
+        address,
+        b"GET /-/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+        |head: &[u8; 12]| head.ends_with(b" 200"),
+    )
 }
 
 /// The path of `program` on `PATH`; panics saying to install Debian's `prometheus`.
 fn on_path(program: &str) -> PathBuf {
-    on_path_opt(program).unwrap_or_else(|| {
+    server::on_path(program).unwrap_or_else(|| {
         panic!(
             "`{program}` is not on PATH: these tests run a real Prometheus; install Debian's \
              `prometheus` package, which brings `prometheus` and `promtool` \
              (apt-get install prometheus)"
         )
     })
-}
-
-/// The path of `program` on `PATH`, if any.
-fn on_path_opt(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -12,17 +12,20 @@
 //! port of 127.0.0.1) and, as asked, a CA and a server certificate for 127.0.0.1 made by
 //! `openssl` (HTTPS), an htpasswd file (bcrypt: distribution 2.8 takes no other hash), or
 //! token authentication (the registry checks JWTs signed by a key whose self-signed
-//! certificate it trusts). It starts `docker-registry serve` under coreutils `timeout` so it
-//! can never outlive the tests, and waits until it answers. Dropping the [`RegistryServer`]
-//! stops it and removes its folder.
+//! certificate it trusts). It starts `docker-registry serve` as a [`server::Server`] (under
+//! coreutils `timeout`, so it can never outlive the tests), and waits until it answers.
+//! Dropping the [`RegistryServer`] stops it and removes its folder.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+#[path = "server.rs"]
+mod server;
+
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -30,13 +33,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 
 use super::cosign_fixture::{digest, openssl, Artifact, Store, OCI_MANIFEST};
+pub use server::free_port;
+use server::{http_probe, on_path, Server};
 
 /// The longest a registry may live: a safety net (`timeout`) should the test binary be killed
 /// before it can stop it.
 pub const MAX_LIFETIME_SECONDS: u64 = 900;
-
-/// How long to wait for the registry to answer.
-const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// The Debian binary of distribution's registry.
 const REGISTRY_BIN: &str = "docker-registry";
@@ -148,7 +150,7 @@ pub struct RegistryServer {
     pub ca: Option<PathBuf>,
     /// Its folder: `config.yml`, `storage/`, `registry.log`, TLS and htpasswd files.
     pub dir: PathBuf,
-    child: Option<Child>,
+    server: Server,
 }
 
 impl RegistryServer {
@@ -159,7 +161,7 @@ impl RegistryServer {
 
     /// What the registry has logged so far.
     pub fn log(&self) -> String {
-        fs::read_to_string(self.dir.join("registry.log")).unwrap_or_default()
+        self.server.log()
     }
 
     /// A pusher into `repository` (a path of this registry), authenticated with
@@ -186,15 +188,6 @@ impl RegistryServer {
     }
 }
 
-impl Drop for RegistryServer {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.take() {
-            stop(child);
-        }
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// A new registry set up as `setup` says, ready to answer; panics (with its log) if it cannot
 /// be started.
 pub fn start(setup: &Setup) -> RegistryServer {
@@ -204,24 +197,14 @@ pub fn start(setup: &Setup) -> RegistryServer {
              `docker-registry` package (apt-get install docker-registry)"
         )
     });
-    let dir = super::cosign_fixture::dir("registry");
-    // The folder is the server's from now on: it removes it when dropped.
-    let dir = {
-        let path = dir.0.clone();
-        std::mem::forget(dir);
-        path
-    };
-    let mut server = RegistryServer {
-        host: String::new(),
-        scheme: if setup.tls { "https" } else { "http" },
-        ca: None,
-        dir: dir.clone(),
-        child: None,
-    };
+    // The folder is the server's: it removes it when dropped, started or not.
+    let mut server = Server::new("registry", "registry.log");
+    let dir = server.dir.clone();
+    let mut ca = None;
     let mut extra = String::new();
     if setup.tls {
         make_certificates(&dir);
-        server.ca = Some(dir.join("ca.pem"));
+        ca = Some(dir.join("ca.pem"));
         extra.push_str(&format!(
             "  tls:\n    certificate: {}\n    key: {}\n",
             dir.join("server.pem").display(),
@@ -254,58 +237,27 @@ pub fn start(setup: &Setup) -> RegistryServer {
             token.key.certificate.display()
         );
     }
-    let log = dir.join("registry.log");
-    // A port is free when asked, but could be taken before the registry binds it: try again.
-    for _ in 0..3 {
-        let port = free_port();
-        let config = format!(
-            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: ehdeploy-test-secret\n{extra}{auth}",
-            dir.join("storage").display()
-        );
-        fs::write(dir.join("config.yml"), config).unwrap();
-        let file = File::create(&log).unwrap();
-        let mut command = match on_path("timeout") {
-            Some(timeout) => {
-                let mut c = Command::new(timeout);
-                c.args(["--kill-after=10", &MAX_LIFETIME_SECONDS.to_string()])
-                    .arg(&registry);
-                c
-            }
-            None => Command::new(&registry),
-        };
-        command
-            .arg("serve")
-            .arg(dir.join("config.yml"))
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file);
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", registry.display()));
-        server.child = Some(child);
-        match wait_ready(&mut server, port) {
-            Ok(()) => {
-                server.host = format!("127.0.0.1:{port}");
-                return server;
-            }
-            Err(why) => {
-                if let Some(child) = server.child.take() {
-                    stop(child);
-                }
-                let log = server.log();
-                if !log.contains("address already in use") {
-                    panic!(
-                        "the registry did not start: {why}\n--- {} ---\n{log}",
-                        dir.display()
-                    );
-                }
-            }
-        }
-    }
-    panic!(
-        "the registry did not start: no free port after 3 tries\n--- log ---\n{}",
-        server.log()
+    let port = server.start(
+        "the registry",
+        &registry,
+        MAX_LIFETIME_SECONDS,
+        |port, dir, command| {
+            let config = format!(
+                "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: ehdeploy-test-secret\n{extra}{auth}",
+                dir.join("storage").display()
+            );
+            fs::write(dir.join("config.yml"), config).unwrap();
+            command.arg("serve").arg(dir.join("config.yml"));
+        },
+        answers,
     );
+    RegistryServer {
+        host: format!("127.0.0.1:{port}"),
+        scheme: if setup.tls { "https" } else { "http" },
+        ca,
+        dir,
+        server,
+    }
 }
 
 /// A CA (`ca.pem`) and a server certificate for 127.0.0.1 signed by it (`server.pem`,
@@ -374,79 +326,14 @@ fn make_certificates(dir: &Path) {
     );
 }
 
-/// Waits until the registry answers HTTP (any status: a TLS registry answers plain HTTP with
-/// 400), it exits, or [`READY_WITHIN`] passes.
-fn wait_ready(server: &mut RegistryServer, port: u16) -> Result<(), String> {
-    let started = Instant::now();
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
-    loop {
-        if let Some(child) = server.child.as_mut() {
-            if let Some(status) = child.try_wait().unwrap() {
-                return Err(format!("it exited ({status})"));
-            }
-        }
-        if answers(&address) {
-            return Ok(());
-        }
-        if started.elapsed() > READY_WITHIN {
-            return Err(format!("no answer within {} s", READY_WITHIN.as_secs()));
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-/// Whether `GET /v2/` gets an HTTP answer.
+/// Whether `GET /v2/` gets an HTTP answer (any status: a TLS registry answers plain HTTP
+/// with 400).
 fn answers(address: &SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(address, Duration::from_secs(1)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 5];
-    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
-}
-
-/// Stops a server: SIGTERM (that `timeout` passes on), at most 10 s for it to end, then
-/// SIGKILL; and reaps it.
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .stderr(Stdio::null())
-        .status();
-    let until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < until {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// A port of 127.0.0.1 free now (and closed: nothing listens on it once returned).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The path of `program` on `PATH`, if any.
-fn on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| {
-            use std::os::unix::fs::PermissionsExt;
-            fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    http_probe(
+        address,
+        b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+        |head: &[u8; 5]| head == b"HTTP/",
+    )
 }
 
 /// Pushes blobs and manifests into one repository through the distribution API: a
@@ -488,27 +375,24 @@ impl Pusher {
         };
         let separator = if location.contains('?') { '&' } else { '?' };
         let url = format!("{location}{separator}digest={d}");
-        let mut response = self
-            .with_auth(self.agent.put(&url))
-            .header("Content-Type", "application/octet-stream")
-            .send(bytes)
-            .unwrap();
-        assert_eq!(
-            response.status().as_u16(),
-            201,
-            "PUT blob: {}",
-            response.body_mut().read_to_string().unwrap_or_default()
-        );
+        self.put_created(&url, "application/octet-stream", bytes);
         d
     }
 
     /// Puts `manifest` (of `media_type`) under `reference` (a tag or its digest); its digest.
     pub fn manifest(&self, reference: &str, manifest: &[u8], media_type: &str) -> String {
         let url = format!("{}/v2/{}/manifests/{reference}", self.base, self.repository);
+        self.put_created(&url, media_type, manifest);
+        digest(manifest)
+    }
+
+    /// `PUT url` of `body` (of `content_type`); panics, with the answer's body, unless it is
+    /// 201 Created.
+    fn put_created(&self, url: &str, content_type: &str, body: &[u8]) {
         let mut response = self
-            .with_auth(self.agent.put(&url))
-            .header("Content-Type", media_type)
-            .send(manifest)
+            .with_auth(self.agent.put(url))
+            .header("Content-Type", content_type)
+            .send(body)
             .unwrap();
         assert_eq!(
             response.status().as_u16(),
@@ -516,7 +400,6 @@ impl Pusher {
             "PUT {url}: {}",
             response.body_mut().read_to_string().unwrap_or_default()
         );
-        digest(manifest)
     }
 
     /// Deletes the manifest `digest` (and so every tag naming it).

@@ -127,6 +127,26 @@ class EhDeploy implements Serializable {
     }
 
     /**
+     * `verify`: images' signatures against the platform file's trust policy (`signatures:`),
+     * offline from an OCI layout or from their registries: one verdict per image, the findings,
+     * with `pin` the verified digests as file changes (`write` writes them), with `candidate` the
+     * `signatures-verified` evidence recorded; or [error: ...] (code `usage`: no trust policy,
+     * an unknown environment, `write` without `pin`...). A registry that cannot be read makes its
+     * image unverifiable (a finding), never an error. The request's keys are the operation's:
+     * `platform` (required), `environment`, `files`, `images`, `layout`, `registry` ([insecure:,
+     * dockerConfig:, caCertificates:, timeoutSeconds:, retries:]), `concurrency`, `pin`, `write`,
+     * `candidate`, `actor` ([name:, roles:]), `vars`, `processEnv`, `maxFileBytes`; null ones are
+     * left out.
+     *
+     *   Map answer = ehd.verify(platform: '/srv/platform', environment: 'prod', layout: '/srv/images')
+     *   answer.images.findAll { !it.verdict.decision.allowed }*.reference   // what the policy refuses
+     */
+    @NonCPS
+    Map verify(Map request) {
+        return call('verify', compact(request))
+    }
+
+    /**
      * An answer's JSON as plain maps and lists: JsonSlurperClassic's HashMap and ArrayList,
      * which CPS can serialise (JsonSlurper's LazyMap cannot). The CLI path parses with this too,
      * so both paths give equal results.

@@ -373,11 +373,7 @@ class Steps implements Serializable {
         for (String key in ['platform', 'env', 'app']) {
             require('ehdeployCanary', key, config[key])
         }
-        for (String key in ['timeoutSeconds', 'retries']) {
-            if (config[key] != null && !((config[key] instanceof Integer || config[key] instanceof Long) && config[key] >= 0)) {
-                script.error("ehdeployCanary: `${key}` must be a whole number, 0 or more, not '${config[key]}'")
-            }
-        }
+        requireWholeNumbers('ehdeployCanary', config, ['timeoutSeconds', 'retries'])
         Map actor = null
         if (config.candidate != null) {
             actor = releaseActor(config.actor)
@@ -537,6 +533,54 @@ class Steps implements Serializable {
         return subcommandCli(config, 'rollback', 'rollback', rollbackArguments(request), [0])
     }
 
+    /**
+     * ehdeployVerify: `verify`, the images of the platform's environments (or of `env`, of the
+     * DSFs `files`, and the image references `images`) against the platform file's trust
+     * policy, offline from the OCI layout `layout` or from their registries: one verdict per
+     * image; with `pin` the verified digests as file changes (written with `write`); with
+     * `candidate` the result as `signatures-verified` evidence in its audit log. Through
+     * `<cli> verify ... --format json` on the agent, where the registries and the docker
+     * credentials are, or in-process with `native`. Fails the build on findings at or above
+     * `failOn` (an image refused where the policy enforces, or unverifiable; not one it only
+     * warns about), unless `failOnError: false`, and on refused evidence.
+     */
+    Map verify(Map given) {
+        Map config = configure('ehdeployVerify', given)
+        require('ehdeployVerify', 'platform', config.platform)
+        requireWholeNumbers('ehdeployVerify', config, ['concurrency'])
+        if (config.write && !config.pin) {
+            // The CLI's own check (`--write` requires `--pin`) answers no error JSON: say it here, for both ways.
+            script.error('ehdeployVerify: `write` writes the pinned digests: give `pin: true` too')
+        }
+        Map actor = recordingActor('ehdeployVerify', config)
+        Map registry = EhDeploy.compact([insecure      : asList(config.insecureRegistries) ?: null,
+                                         dockerConfig  : config.dockerConfig,
+                                         caCertificates: asList(config.caCertificates) ?: null])
+        Map request = withCommon(config, [platform   : config.platform, environment: config.env,
+                                          files      : asList(config.files) ?: null, images: asList(config.images) ?: null,
+                                          layout     : config.layout, registry: registry ?: null,
+                                          concurrency: config.concurrency, pin: config.pin as boolean,
+                                          write      : config.write as boolean, candidate: config.candidate, actor: actor])
+        Map answer = config['native'] ? ask(config, 'verify', request) : verifyCli(config, request)
+        Map report = answer.report as Map
+        List<String> lines = verdictLines(answer) + [reportSummary(report)] + findingLines(report) +
+                             recordedLines('verify', answer.recorded as Map)
+        script.echo(lines.join('\n'))
+        Map recorded = answer.recorded as Map
+        if (recorded != null && recorded.decision.outcome != 'accepted') {
+            script.error(recordRefusal('verify', recorded))
+        }
+        if (config.failOnError && fails(report, config.failOn as String)) {
+            script.error(findingsFailure('verify', report, config.failOn as String))
+        }
+        return answer
+    }
+
+    /** `<cli> verify ... --format json` on the agent. Exit status 0 or 1 (findings at or above `error`) is an answer; 2 an error. */
+    private Map verifyCli(Map config, Map request) {
+        return subcommandCli(config, 'verify', 'verify', verifyArguments(request), [0, 1])
+    }
+
     // ---- asking ehdeploy ----------------------------------------------------------------
 
     /** The answer of `op` on `request`, through the CLI or in-process; fails the build on an error answer. */
@@ -648,6 +692,15 @@ class Steps implements Serializable {
     private void require(String step, String key, value) {
         if (value == null || value == '' || value == []) {
             script.error("${step}: `${key}` is required")
+        }
+    }
+
+    /** Each of `keys` of `config` unset (null) or a whole number, 0 or more. */
+    private void requireWholeNumbers(String step, Map config, List<String> keys) {
+        for (String key in keys) {
+            if (config[key] != null && !((config[key] instanceof Integer || config[key] instanceof Long) && config[key] >= 0)) {
+                script.error("${step}: `${key}` must be a whole number, 0 or more, not '${config[key]}'")
+            }
         }
     }
 
@@ -896,13 +949,7 @@ class Steps implements Serializable {
                 args += [flag, request[key].toString()]
             }
         }
-        Map actor = request.actor as Map
-        if (actor != null) {
-            args += ['--as', actor.name as String]
-            if (actor.roles) {
-                args += ['--roles', (actor.roles as List).join(',')]
-            }
-        }
+        args += actorArguments(request.actor as Map)
         args += ['--format', 'json']
         return args.collect { shellQuote(it) }.join(' ')
     }
@@ -919,13 +966,7 @@ class Steps implements Serializable {
         if (request.write) {
             args << '--write'
         }
-        Map actor = request.actor as Map
-        if (actor != null) {
-            args += ['--as', actor.name as String]
-            if (actor.roles) {
-                args += ['--roles', (actor.roles as List).join(',')]
-            }
-        }
+        args += actorArguments(request.actor as Map)
         args += ['--format', 'json']
         return args.collect { shellQuote(it) }.join(' ')
     }
@@ -958,6 +999,76 @@ class Steps implements Serializable {
         lines << (commit ? "ehdeploy rollback: committed ${shortId(commit.id as String)} ${commit.summary}"
                          : 'ehdeploy rollback: not written (write: true commits it)').toString()
         return lines
+    }
+
+    /**
+     * The CLI arguments of `ehdeploy verify` asking what the `verify` request asks; the DSFs and
+     * the images last, after `--` (the CLI tells them apart: a file that exists is a DSF).
+     */
+    @NonCPS
+    static String verifyArguments(Map request) {
+        List<String> args = ['--platform', request.platform as String]
+        [environment: '--env', layout: '--layout', concurrency: '--concurrency', candidate: '--candidate'].each { String key, String flag ->
+            if (request[key] != null) {
+                args += [flag, request[key].toString()]
+            }
+        }
+        Map registry = request.registry as Map ?: [:]
+        (registry.insecure as List ?: []).each { args += ['--insecure-registry', it.toString()] }
+        if (registry.dockerConfig != null) {
+            args += ['--docker-config', registry.dockerConfig.toString()]
+        }
+        (registry.caCertificates as List ?: []).each { args += ['--ca-cert', it.toString()] }
+        if (request.pin) {
+            args << '--pin'
+        }
+        if (request.write) {
+            args << '--write'
+        }
+        args += actorArguments(request.actor as Map)
+        args += commonArguments(request)
+        args += ['--format', 'json']
+        List targets = (request.files as List ?: []) + (request.images as List ?: [])
+        if (targets) {
+            args << '--'
+            args.addAll(targets.collect { it.toString() })
+        }
+        return args.collect { shellQuote(it) }.join(' ')
+    }
+
+    /**
+     * `ehdeploy verify: 8 image(s): 7 allowed, 1 warned, 0 refused, 0 unverifiable`, then one line
+     * per image, `  allowed inttest patient-api <reference>@<digest>: signed by medilink-ci`
+     * (`warned` where the policy only warns, `refused` where it enforces, `unverifiable` when its
+     * signatures could not be read, with why), and one per file pinned.
+     */
+    @NonCPS
+    static List<String> verdictLines(Map answer) {
+        List images = answer.images as List ?: []
+        Map counts = [allowed: 0, warned: 0, refused: 0, unverifiable: 0]
+        List<String> lines = []
+        images.each { Map image ->
+            Map verdict = image.verdict as Map
+            Map decision = verdict.decision as Map
+            String state = decision.allowed ? 'allowed' : (verdict.unverifiable ? 'unverifiable' : (decision.mode == 'warn' ? 'warned' : 'refused'))
+            counts[state] = (counts[state] as int) + 1
+            String at = !image.pinned && verdict.digest ? "@${verdict.digest}" : ''
+            String why = verdict.unverifiable ?: decision.message
+            lines << "  ${state} ${image.environment ?: '-'} ${image.app ?: '-'} ${image.reference}${at}: ${why}".toString()
+        }
+        String verb = answer.written ? 'written' : 'would change'
+        (answer.files as List ?: []).each { Map file -> lines << "  pin: ${file.path} ${verb}".toString() }
+        String tally = counts.collect { state, n -> "${n} ${state}" }.join(', ')
+        return ["ehdeploy verify: ${images.size()} image(s): ${tally}".toString()] + lines
+    }
+
+    /** `ehdeploy <what>: 1 finding(s) at or above `error`: [rule] message; ...` */
+    @NonCPS
+    static String findingsFailure(String what, Map report, String failOn) {
+        List<String> severities = failOn == 'warning' ? ['error', 'warning'] : ['error']
+        List failing = (report.findings as List ?: []).findAll { Map finding -> finding.severity in severities }
+        return "ehdeploy ${what}: ${failing.size()} finding(s) at or above `${failOn}`: ".toString() +
+               failing.collect { Map finding -> "[${finding.rule}] ${finding.message}" }.join('; ')
     }
 
     /** `chart version image:tag` (or `@digest`) of a release in a rollback, `(none)` for none. */
@@ -1069,6 +1180,18 @@ class Steps implements Serializable {
         } else {
             throw new IllegalArgumentException("no CLI rendering for ${op}")
         }
+        args += commonArguments(request)
+        if (op == 'validate') {
+            args << '--'
+            args.addAll(request.files as List)
+        }
+        return args.collect { shellQuote(it) }.join(' ')
+    }
+
+    /** The CLI arguments of the parameters every operation takes (`withCommon`): `--var K=V`, `--no-process-env`, `--max-file-size N`. */
+    @NonCPS
+    static List<String> commonArguments(Map request) {
+        List<String> args = []
         (request.vars as Map ?: [:]).each { key, value -> args += ['--var', "${key}=${value}".toString()] }
         if (request.processEnv == false) {
             args << '--no-process-env'
@@ -1076,11 +1199,20 @@ class Steps implements Serializable {
         if (request.maxFileBytes != null) {
             args += ['--max-file-size', request.maxFileBytes.toString()]
         }
-        if (op == 'validate') {
-            args << '--'
-            args.addAll(request.files as List)
+        return args
+    }
+
+    /** The CLI arguments of who records in a candidate's log: `--as NAME [--roles a,b]`; none without an actor. */
+    @NonCPS
+    static List<String> actorArguments(Map actor) {
+        if (actor == null) {
+            return []
         }
-        return args.collect { shellQuote(it) }.join(' ')
+        List<String> args = ['--as', actor.name as String]
+        if (actor.roles) {
+            args += ['--roles', (actor.roles as List).join(',')]
+        }
+        return args
     }
 
     /** `it's` -> `'it'\''s'`: one word for sh, whatever it holds. */
