@@ -55,16 +55,24 @@ int main(void) {
   CHECK(count(answer, "\"allowed\": true") == 7);
   CHECK(count(answer, "\"allowed\": false") == 1);
   CHECK(count(answer, "\"mode\": \"warn\"") == 8);
-  CHECK(count(answer, "\"reason\": \"unsigned\"") == 1);
   CHECK(count(answer, "\"verified\": true") == 7);
+  CHECK(count(answer, "\"outcome\": \"allowed\"") == 7);
+  CHECK(count(answer, "\"outcome\": \"warned\"") == 1);
   CHECK_CONTAINS(answer, "\"app\": \"lab-results\",\n"
                          "      \"reference\": \"registry.ehealth.example/nordlab/lab-results:2.12.0-rc.1\"");
-  CHECK_CONTAINS(answer, "[signature/unsigned]");
+  /* the check's reason is the stable code alone, its message what failed; the decision's too */
+  CHECK(count(answer, "\"reason\": \"unsigned\"") == 2);
+  CHECK_CONTAINS(answer, "\"verified\": false,\n"
+                         "            \"reason\": \"unsigned\",\n"
+                         "            \"message\": \"no signature for "
+                         "registry.ehealth.example/nordlab/lab-results@sha256:");
+  CHECK(strstr(answer, "[signature/") == NULL);
+  CHECK_CONTAINS(answer, "\"message\": \"no authority's signature verified (nordlab-ci: unsigned)\"");
   CHECK(count(answer, "\"rule\": ") == 1);
   CHECK_CONTAINS(answer, "\"rule\": \"signature/refused\",\n        \"severity\": \"warning\"");
   CHECK_CONTAINS(answer, "\"file\": \"examples/platform/values/lab-results/inttest.yaml\"");
   CHECK_CONTAINS(answer, "\"errors\": 0,\n      \"warnings\": 1,");
-  CHECK_CONTAINS(answer, "\"written\": false");
+  CHECK_CONTAINS(answer, "\"files\": [],\n  \"written\": false");
   CHECK(strstr(answer, "\"recorded\"") == NULL);
   /* the same bytes as the parity answer's, without its final newline */
   FILE *recorded = fopen("tests/parity/answers/verify-inttest-layout.json", "rb");
@@ -86,6 +94,7 @@ int main(void) {
   CHECK(count(answer, "\"reference\": ") == 1);
   CHECK(count(answer, "\"allowed\": false") == 1);
   CHECK_CONTAINS(answer, "\"mode\": \"enforce\"");
+  CHECK_CONTAINS(answer, "\"outcome\": \"refused\"");
   CHECK_CONTAINS(answer, "\"rule\": \"signature/refused\",\n        \"severity\": \"error\"");
   CHECK_CONTAINS(answer, "\"errors\": 1,");
   ehd_string_free(answer);

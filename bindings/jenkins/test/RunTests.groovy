@@ -1219,6 +1219,7 @@ test('ehdeployRollout: a candidate needs the platform and the environment; as an
 // works in copies of the platform, one per way.
 
 String unsigned = 'registry.ehealth.example/nordlab/lab-results:2.12.0-rc.1'
+String unsignedDigest = 'sha256:d9d9d9e84f6dab5c0344976b0c55c2e434474de59b8d26d052d3aeb42b5985e4'
 String patientApiDigest = 'sha256:4cbffa617b45ce6682f35dfb537995393e539e1795c61e424eaea028cd38cbd9'
 Map inttestVerify = [platform: 'examples/platform', env: 'inttest', layout: 'examples/platform/images', processEnv: false]
 
@@ -1232,12 +1233,18 @@ test('EhDeploy.verify: inttest from the layout is the parity answer, 7 allowed a
     assert plain(answer)
     assert answer == parse(answerText('verify-inttest-layout'))
     assert answer.images.size() == 8
+    assert answer.images*.verdict*.outcome == ['allowed'] * 6 + ['warned', 'allowed']
     assert answer.images.count { it.verdict.decision.allowed } == 7
-    Map warned = answer.images.find { !it.verdict.decision.allowed } as Map
+    Map warned = answer.images.find { it.verdict.outcome == 'warned' } as Map
     assert warned.app == 'lab-results' && warned.reference == unsigned
-    assert warned.verdict.decision.subMap(['mode', 'reason', 'passed']) == [mode: 'warn', reason: 'unsigned', passed: []]
+    assert warned.verdict.decision.subMap(['allowed', 'mode', 'reason', 'passed']) == [allowed: false, mode: 'warn', reason: 'unsigned', passed: []]
+    assert warned.verdict.decision.message == "no authority's signature verified (nordlab-ci: unsigned)"
+    // A check's reason is the stable code alone; its message says what failed.
+    assert warned.verdict.checks == [[authority: 'nordlab-ci', verified: false, reason: 'unsigned',
+                                      message: "no signature for registry.ehealth.example/nordlab/lab-results@${unsignedDigest}".toString()]]
     assert answer.report.findings*.rule == ['signature/refused'] && answer.report.findings[0].severity == 'warning'
-    assert answer.written == false && answer.files == null && answer.recorded == null
+    // `files` is always there: empty without `pin`.
+    assert answer.written == false && answer.files == [] && answer.recorded == null
 }
 
 test('ehdeployVerify: inttest, the same Map both ways as EhDeploy gives it; a warning does not fail the build') {
@@ -1251,11 +1258,15 @@ test('ehdeployVerify: inttest, the same Map both ways as EhDeploy gives it; a wa
     assert jenkins.echoed[0] == 'ehdeploy verify: 8 image(s): 7 allowed, 1 warned, 0 refused, 0 unverifiable'
     assert jenkins.echoed[1] == "  allowed inttest patient-api registry.ehealth.example/medilink/patient-api:3.14.2@${patientApiDigest}: " +
                                 'signed by medilink-ci'
-    assert jenkins.echoed[7].startsWith("  warned inttest lab-results ${unsigned}@sha256:d9d9d9e84f6d")
-    assert jenkins.echoed[7].endsWith(": ${results.cli.images[6].verdict.decision.message}")
-    assert jenkins.echoed[9] == 'ehdeploy: 0 errors, 1 warnings in 18 files'
-    assert jenkins.echoed[10].startsWith("warning signature/refused examples/platform/values/lab-results/inttest.yaml:5:11 `${unsigned}` is refused in inttest: ")
-    assert jenkins.echoed.size() == 11
+    assert jenkins.echoed[7] == "  warned inttest lab-results ${unsigned}@${unsignedDigest}: " +
+                                "no authority's signature verified (nordlab-ci: unsigned)"
+    // Below a warned image, each authority that did not verify: its message and its reason.
+    assert jenkins.echoed[8] == "    nordlab-ci: no signature for registry.ehealth.example/nordlab/lab-results@${unsignedDigest} [unsigned]"
+    assert jenkins.echoed[9].startsWith('  allowed inttest lab-archive ')
+    assert jenkins.echoed[10] == 'ehdeploy: 0 errors, 1 warnings in 18 files'
+    assert jenkins.echoed[11] == "warning signature/refused examples/platform/values/lab-results/inttest.yaml:5:11 `${unsigned}` (${unsignedDigest}) " +
+                                 "is refused in inttest: no authority's signature verified (nordlab-ci: unsigned)"
+    assert jenkins.echoed.size() == 12
     // The CLI path: `ehdeploy verify ... --format json`, every parameter a word of its own.
     step('ehdeployVerify', inttestVerify)
     assert jenkins.commands[0].contains("ehdeploy verify '--platform' 'examples/platform' '--env' 'inttest' " +
@@ -1264,7 +1275,7 @@ test('ehdeployVerify: inttest, the same Map both ways as EhDeploy gives it; a wa
     results = bothWays('ehdeployVerify', inttestVerify + [failOn: 'warning'])
     results.each { way, result ->
         assert result instanceof PipelineError: way
-        assert result.message.startsWith("ehdeploy verify: 1 finding(s) at or above `warning`: [signature/refused] `${unsigned}` is refused in inttest: "): way
+        assert result.message.startsWith("ehdeploy verify: 1 finding(s) at or above `warning`: [signature/refused] `${unsigned}` (${unsignedDigest}) is refused in inttest: "): way
     }
     assert treeDigest(new File(root, 'examples/platform')) == before
 }
@@ -1274,17 +1285,21 @@ test('ehdeployVerify: an image refused where the policy enforces fails the build
     Map results = bothWays('ehdeployVerify', config)
     results.each { way, result ->
         assert result instanceof PipelineError: way
-        assert result.message.startsWith("ehdeploy verify: 1 finding(s) at or above `error`: [signature/refused] `${unsigned}` is refused in exttest: " +
-                                         "no authority's signature verified (nordlab-ci: no signature for "): way
+        assert result.message == "ehdeploy verify: 1 finding(s) at or above `error`: [signature/refused] `${unsigned}` (${unsignedDigest}) is refused in exttest: " +
+                                 "no authority's signature verified (nordlab-ci: unsigned)": way
     }
     assert jenkins.echoed[0] == 'ehdeploy verify: 1 image(s): 0 allowed, 0 warned, 1 refused, 0 unverifiable'
-    assert jenkins.echoed[1].startsWith("  refused exttest - ${unsigned}@sha256:d9d9d9e84f6d")
+    assert jenkins.echoed[1] == "  refused exttest - ${unsigned}@${unsignedDigest}: no authority's signature verified (nordlab-ci: unsigned)"
+    assert jenkins.echoed[2] == "    nordlab-ci: no signature for registry.ehealth.example/nordlab/lab-results@${unsignedDigest} [unsigned]"
     results = bothWays('ehdeployVerify', config + [failOnError: false])
     results.each { way, result -> assert result instanceof Map: "${way}: ${result}" }
     assert results.cli == results.native
     assert results.cli == ehd.verify(platform: 'examples/platform', environment: 'exttest', layout: 'examples/platform/images',
                                      images: [unsigned], processEnv: false)
     assert results.cli.images*.verdict*.decision*.subMap(['allowed', 'mode', 'reason']) == [[allowed: false, mode: 'enforce', reason: 'unsigned']]
+    assert results.cli.images*.verdict*.outcome == ['refused']
+    assert results.cli.images[0].verdict.checks*.subMap(['reason', 'message']) ==
+           [[reason: 'unsigned', message: "no signature for registry.ehealth.example/nordlab/lab-results@${unsignedDigest}".toString()]]
     assert results.cli.report.summary.errors == 1
     // The CLI path gives the image after `--`.
     step('ehdeployVerify', config + [failOnError: false])
@@ -1301,15 +1316,21 @@ test('ehdeployVerify: an unreachable registry makes the image unverifiable, whic
                                          'could not be read: the registry 127.0.0.1:9 is unreachable after 3 attempt(s) '): way
     }
     assert jenkins.echoed[0] == 'ehdeploy verify: 1 image(s): 0 allowed, 0 warned, 0 refused, 1 unverifiable'
-    assert jenkins.echoed[1].startsWith("  unverifiable inttest - ${image}: the registry 127.0.0.1:9 is unreachable")
-    results = bothWays('ehdeployVerify', config + [failOnError: false])
+    assert jenkins.echoed[1].startsWith("  unverifiable inttest - ${image}: its signatures could not be read: the registry 127.0.0.1:9 is unreachable")
+    // timeoutSeconds and retries reach the registry both ways: one attempt, no retry.
+    results = bothWays('ehdeployVerify', config + [failOnError: false, timeoutSeconds: 5, retries: 0])
     results.each { way, result ->
         assert result instanceof Map: "${way}: ${result}"
-        assert result.images[0].verdict.unverifiable.endsWith('[signature/unreachable]'): way
-        assert result.images[0].verdict.decision.allowed == false: way
+        Map verdict = result.images[0].verdict as Map
+        assert verdict.outcome == 'unverifiable': way
+        assert verdict.unverifiable.startsWith('the registry 127.0.0.1:9 is unreachable after 1 attempt(s) '): way
+        assert verdict.unverifiable.endsWith('[signature/unreachable]'): way
+        assert verdict.decision.subMap(['allowed', 'reason']) == [allowed: false, reason: 'unverifiable']: way
+        assert verdict.decision.message == "its signatures could not be read: ${verdict.unverifiable}".toString(): way
     }
-    step('ehdeployVerify', config + [failOnError: false])
-    assert jenkins.commands[0].contains("'--insecure-registry' '127.0.0.1:9' ")
+    assert results.cli == results.native
+    step('ehdeployVerify', config + [failOnError: false, timeoutSeconds: 5, retries: 0])
+    assert jenkins.commands[0].contains("'--insecure-registry' '127.0.0.1:9' '--timeout-seconds' '5' '--retries' '0' ")
 }
 
 test('ehdeployVerify pin and write: the verified digest written into the spec, the same both ways') {
@@ -1342,7 +1363,7 @@ test('ehdeployVerify pin and write: the verified digest written into the spec, t
         assert jenkins.errors.isEmpty(): way
         // Verified again: pinned now.
         Map again = step('ehdeployVerify', config + [pin: true]) as Map
-        assert again.images[0].pinned == true && again.files == null: way
+        assert again.images[0].pinned == true && again.files == []: way
     }
     assert results.cli.images == results.native.images
     assert results.cli.files*.after == results.native.files*.after
@@ -1388,7 +1409,7 @@ test('ehdeployVerify with candidate, as and roles: signatures-verified evidence 
     }
 }
 
-test('ehdeployVerify: no trust policy, an unknown environment, a missing layout fail the build, both ways') {
+test('ehdeployVerify: no trust policy, an unknown environment, a missing layout or DSF fail the build, both ways') {
     Map q = questions.find { it.name == 'error-verify-no-trust-policy' } as Map
     Map request = parse(q.request as String)
     assert ehd.verify(request) == parse(answerText(q.name as String))
@@ -1407,6 +1428,15 @@ test('ehdeployVerify: no trust policy, an unknown environment, a missing layout 
         assert result instanceof PipelineError: way
         assert result.message.startsWith('ehdeploy verify failed [io]: the OCI layout no/such/layout: '): way
     }
+    // A DSF that is not there: `[io]` both ways (the CLI takes a target ending in .yaml for a DSF, never an image).
+    results = bothWays('ehdeployVerify', [platform: 'examples/platform', env: 'inttest', layout: 'examples/platform/images',
+                                          files: 'no/such/dsf.yaml'])
+    results.each { way, result ->
+        assert result instanceof PipelineError: way
+        assert result.message.startsWith('ehdeploy verify failed [io]: cannot read no/such/dsf.yaml: '): way
+    }
+    step('ehdeployVerify', [platform: 'examples/platform', env: 'inttest', layout: 'examples/platform/images', files: 'no/such/dsf.yaml'])
+    assert jenkins.commands[0].contains("'--format' 'json' '--' 'no/such/dsf.yaml' > ")
     results = bothWays('ehdeployVerify', [platform: 'examples/platform', layout: 'examples/platform/images', candidate: 'c1', as: 'rm'])
     results.each { way, result ->
         assert result instanceof PipelineError: way
@@ -1414,7 +1444,7 @@ test('ehdeployVerify: no trust policy, an unknown environment, a missing layout 
     }
 }
 
-test('ehdeployVerify: write without pin, as without a candidate, a bad concurrency, unknown parameters') {
+test('ehdeployVerify: write without pin, as without a candidate, a bad concurrency, timeout or retries, unknown parameters') {
     def result = step('ehdeployVerify', [platform: 'examples/platform', write: true])
     assert result instanceof PipelineError
     assert result.message == 'ehdeployVerify: `write` writes the pinned digests: give `pin: true` too'
@@ -1427,6 +1457,12 @@ test('ehdeployVerify: write without pin, as without a candidate, a bad concurren
     result = step('ehdeployVerify', [platform: 'examples/platform', concurrency: 'many'])
     assert result instanceof PipelineError
     assert result.message == "ehdeployVerify: `concurrency` must be a whole number, 0 or more, not 'many'"
+    result = step('ehdeployVerify', [platform: 'examples/platform', timeoutSeconds: '30s'])
+    assert result instanceof PipelineError
+    assert result.message == "ehdeployVerify: `timeoutSeconds` must be a whole number, 0 or more, not '30s'"
+    result = step('ehdeployVerify', [platform: 'examples/platform', retries: -1])
+    assert result instanceof PipelineError
+    assert result.message == "ehdeployVerify: `retries` must be a whole number, 0 or more, not '-1'"
     result = step('ehdeployVerify', [platform: 'examples/platform', environment: 'inttest'])
     assert result instanceof PipelineError
     assert result.message.startsWith('ehdeployVerify: unknown parameter(s) environment; known: ')

@@ -1,8 +1,9 @@
 """Image signatures through Python: ``verify`` of the example platform against its trust policy,
 offline from its OCI layout (``examples/platform/images``, where every image is signed but
 ``nordlab/lab-results:2.12.0-rc.1``), in a copy of the platform so that the repo is never
-written: the verdicts, a refusal, pinning the verified digests, the ``signatures-verified``
-evidence recorded in a candidate's log, and the errors."""
+written: the verdicts and their outcomes, a refusal, an unverifiable image (a registry down, a
+corrupt layout), pinning the verified digests, the ``signatures-verified`` evidence recorded in a
+candidate's log, and the errors."""
 
 from __future__ import annotations
 
@@ -85,20 +86,29 @@ def test_inttest_seven_allowed_and_lab_results_warned(platform: pathlib.Path) ->
         assert verdict.unverifiable is None
         if app == "lab-results":
             continue
+        assert verdict.outcome == "allowed" and image.outcome == "allowed"
         assert verdict.decision.allowed and verdict.decision.reason is None
         assert verdict.decision.passed == [authority]
         assert verdict.decision.message == f"signed by {authority}"
-        assert verdict.checks[0].verified and verdict.checks[0].reason is None
-    # lab-results is unsigned: refused, but inttest's policy only warns.
+        assert verdict.checks[0].verified and (verdict.checks[0].reason, verdict.checks[0].message) == (None, None)
+    # lab-results is unsigned: refused, but inttest's policy only warns: its outcome is `warned`.
     [warned] = result.refused
     assert warned.app == "lab-results" and not warned.allowed
+    assert (warned.outcome, warned.verdict.outcome) == ("warned", "warned")
+    assert [i.outcome for i in result.images].count("allowed") == 7
     decision = warned.verdict.decision
     assert (decision.allowed, decision.mode, decision.reason, decision.passed) == (False, "warn", "unsigned", [])
     assert warned.verdict.digest == UNSIGNED_DIGEST
+    # The check's reason is the stable code alone; its message says what failed.
     [check] = warned.verdict.checks
-    no_signature = f"no signature for registry.ehealth.example/nordlab/lab-results@{UNSIGNED_DIGEST} [signature/unsigned]"
-    assert (check.authority, check.verified, check.reason) == ("nordlab-ci", False, no_signature)
-    assert decision.message == f"no authority's signature verified (nordlab-ci: {no_signature})"
+    no_signature = f"no signature for registry.ehealth.example/nordlab/lab-results@{UNSIGNED_DIGEST}"
+    assert (check.authority, check.verified, check.reason, check.message) == (
+        "nordlab-ci",
+        False,
+        "unsigned",
+        no_signature,
+    )
+    assert decision.message == "no authority's signature verified (nordlab-ci: unsigned)"
     # One warning where the spec names the tag; nothing to pin (inttest takes tags), nothing recorded.
     [finding] = result.report.findings
     assert (finding.rule, finding.severity, finding.environment, finding.app) == (
@@ -107,7 +117,8 @@ def test_inttest_seven_allowed_and_lab_results_warned(platform: pathlib.Path) ->
         "inttest",
         "lab-results",
     )
-    assert finding.message == f"`{UNSIGNED}` is refused in inttest: {decision.message}"
+    # Named by tag: the finding says the digest the tag names.
+    assert finding.message == f"`{UNSIGNED}` ({UNSIGNED_DIGEST}) is refused in inttest: {decision.message}"
     assert finding.location is not None
     assert (finding.location.file, finding.location.line, finding.location.column, finding.location.pointer) == (
         str(platform / "values/lab-results/inttest.yaml"),
@@ -143,6 +154,12 @@ def test_exttest_refuses_the_unsigned_image_named_by_reference(platform: pathlib
     assert (image.environment, image.app, image.reference, image.pinned) == ("exttest", None, UNSIGNED, False)
     decision = image.verdict.decision
     assert (decision.allowed, decision.mode, decision.reason) == (False, "enforce", "unsigned")
+    assert (image.outcome, image.verdict.outcome) == ("refused", "refused")
+    [check] = image.verdict.checks
+    assert (check.reason, check.message) == (
+        "unsigned",
+        f"no signature for registry.ehealth.example/nordlab/lab-results@{UNSIGNED_DIGEST}",
+    )
     assert result.refused == [image]
     [finding] = result.report.findings
     assert (finding.rule, finding.severity, finding.environment, finding.app, finding.location) == (
@@ -152,20 +169,25 @@ def test_exttest_refuses_the_unsigned_image_named_by_reference(platform: pathlib
         None,
         None,
     )
-    assert finding.message.startswith(f"`{UNSIGNED}` is refused in exttest: no authority's signature verified")
+    assert finding.message == (
+        f"`{UNSIGNED}` ({UNSIGNED_DIGEST}) is refused in exttest: no authority's signature verified (nordlab-ci: unsigned)"
+    )
     assert result.report.summary.errors == 1 and not result.report.ok
     assert (result.report.summary.apps, result.report.summary.environments) == (0, 0)
     # One image as a str; by digest it is pinned; a signed image is allowed there.
     pinned = ehdeploy.verify(platform, env="exttest", images=f"{UNSIGNED}@{UNSIGNED_DIGEST}", layout=platform / "images")
-    assert [(i.reference, i.pinned, i.verdict.digest) for i in pinned.images] == [
-        (f"{UNSIGNED}@{UNSIGNED_DIGEST}", True, UNSIGNED_DIGEST)
+    assert [(i.reference, i.pinned, i.verdict.digest, i.outcome) for i in pinned.images] == [
+        (f"{UNSIGNED}@{UNSIGNED_DIGEST}", True, UNSIGNED_DIGEST, "refused")
     ]
-    assert pinned.report.by_rule("signature/refused")[0].severity == "error"
+    [refused] = pinned.report.by_rule("signature/refused")
+    # Named by digest: the finding does not repeat it.
+    assert refused.severity == "error"
+    assert refused.message.startswith(f"`{UNSIGNED}@{UNSIGNED_DIGEST}` is refused in exttest: ")
     signed = ehdeploy.verify(platform, env="exttest", images=[INTTEST[0][1]], layout=platform / "images")
-    assert [(i.allowed, i.verdict.decision.mode, i.verdict.decision.passed) for i in signed.images] == [
-        (True, "enforce", ["medilink-ci"])
+    assert [(i.allowed, i.outcome, i.verdict.decision.mode, i.verdict.decision.passed) for i in signed.images] == [
+        (True, "allowed", "enforce", ["medilink-ci"])
     ]
-    assert signed.report.findings == []
+    assert signed.report.findings == [] and signed.refused == [] and signed.files == []
 
 
 def test_pin_writes_the_verified_digest_only_with_write(platform: pathlib.Path) -> None:
@@ -264,15 +286,47 @@ def test_an_unreachable_registry_makes_the_image_unverifiable_not_an_error(platf
     )
     [verified] = result.images
     assert verified.reference == image and not verified.allowed
+    assert (verified.outcome, verified.verdict.outcome) == ("unverifiable", "unverifiable")
+    assert result.refused == [verified]
     unverifiable = verified.verdict.unverifiable
     assert unverifiable is not None
     assert unverifiable.startswith("the registry 127.0.0.1:9 is unreachable after 1 attempt(s) ")
     assert unverifiable.endswith("[signature/unreachable]")
     assert verified.verdict.digest is None
+    # The decision says why: the store failed, not "unsigned".
+    decision = verified.verdict.decision
+    assert (decision.allowed, decision.reason) == (False, "unverifiable")
+    assert decision.message == f"its signatures could not be read: {unverifiable}"
     [finding] = result.report.findings
     assert (finding.rule, finding.severity) == ("signature/unverifiable", "error")
     assert finding.message == f"the signatures of `{image}` could not be read: {unverifiable}"
-    assert not result.report.ok
+    assert not result.report.ok and result.files == []
+
+
+def test_a_corrupt_layout_is_unverifiable_even_where_the_policy_only_warns(platform: pathlib.Path) -> None:
+    # The signature manifest of patient-api 3.14.2, replaced by other bytes.
+    layout = platform / "images"
+    index = json.loads((layout / "index.json").read_text())
+    sig_ref = f"registry.ehealth.example/medilink/patient-api:{PATIENT_API_DIGEST.replace(':', '-')}.sig"
+    [digest] = [
+        m["digest"] for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == sig_ref
+    ]
+    (layout / "blobs/sha256" / digest[len("sha256:") :]).write_bytes(b'{"schemaVersion":2}')
+    result = ehdeploy.verify(platform, env="inttest", images=[INTTEST[0][1]], layout=layout, process_env=False)
+    [image] = result.images
+    # inttest's policy only warns, yet the outcome is `unverifiable` (never `warned`) and an error.
+    assert (image.outcome, image.allowed, image.verdict.decision.mode) == ("unverifiable", False, "warn")
+    assert image.verdict.unverifiable is not None and image.verdict.unverifiable.endswith("[signature/content-mismatch]")
+    decision = image.verdict.decision
+    assert decision.reason == "unverifiable"
+    assert decision.message == f"its signatures could not be read: {image.verdict.unverifiable}"
+    # Each authority's check names the store's failure by its code, and says it in its message.
+    [check] = image.verdict.checks
+    assert (check.authority, check.verified, check.reason) == ("medilink-ci", False, "content-mismatch")
+    assert check.message is not None and "not what was asked for" in check.message
+    [finding] = result.report.findings
+    assert (finding.rule, finding.severity) == ("signature/unverifiable", "error")
+    assert result.refused == [image] and not result.report.ok
 
 
 def test_usage_and_other_errors(platform: pathlib.Path) -> None:
@@ -302,6 +356,9 @@ def test_usage_and_other_errors(platform: pathlib.Path) -> None:
         ehdeploy.verify(platform, env="inttest", layout=platform / "no-such-layout")
     assert isinstance(e.value, OSError) and e.value.code == "io"
     assert e.value.message.startswith(f"the OCI layout {platform / 'no-such-layout'}: ")
+    with pytest.raises(ehdeploy.IoError) as e:
+        ehdeploy.verify(platform, env="inttest", files=[platform / "no-such-dsf.yaml"], layout=layout)
+    assert e.value.message.startswith(f"cannot read {platform / 'no-such-dsf.yaml'}: ")
     with pytest.raises(ehdeploy.InvalidRequestError):
         ehdeploy.verify(platform, env="inttest", layout=layout, concurrency=-1)
     # Nothing was recorded or written by a refused request.

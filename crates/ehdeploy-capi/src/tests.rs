@@ -169,11 +169,25 @@ fn verify_is_the_api_answer_with_one_verdict_per_image() {
         refused[0]["reference"],
         "registry.ehealth.example/nordlab/lab-results:2.12.0-rc.1"
     );
-    let decision = &refused[0]["verdict"]["decision"];
+    let verdict = &refused[0]["verdict"];
+    assert_eq!(verdict["outcome"], "warned");
+    let decision = &verdict["decision"];
     assert_eq!(
         (&decision["mode"], &decision["reason"]),
         (&"warn".into(), &"unsigned".into())
     );
+    // The check's reason is the stable code alone; its message says what failed.
+    let check = &verdict["checks"][0];
+    assert_eq!(
+        (&check["authority"], &check["verified"], &check["reason"]),
+        (&"nordlab-ci".into(), &false.into(), &"unsigned".into())
+    );
+    assert!(check["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no signature for registry.ehealth.example/nordlab/lab-results@sha256:"));
+    let outcomes: Vec<_> = images.iter().map(|i| &i["verdict"]["outcome"]).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == "allowed").count(), 7);
     let findings = v["report"]["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1);
     assert_eq!(
@@ -182,7 +196,9 @@ fn verify_is_the_api_answer_with_one_verdict_per_image() {
     );
     assert_eq!(v["report"]["summary"]["errors"], 0);
     assert_eq!(v["written"], false);
-    assert!(v.get("files").is_none() && v.get("recorded").is_none());
+    // `files` is always there (empty without `pin`); `recorded` only with a candidate.
+    assert_eq!(v["files"], serde_json::json!([]));
+    assert!(v.get("recorded").is_none());
 }
 
 #[test]

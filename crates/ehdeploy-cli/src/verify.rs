@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 use ehdeploy::api::{self, ApiError, Verified, VerifiedImage};
 use ehdeploy::report::{render, ReportFormat};
+use ehdeploy::trust::Outcome;
 
 use crate::release::Recording;
 use crate::{FormatArg, Output, VarArgs};
@@ -41,6 +42,13 @@ pub struct Verify {
     /// At most this many images verified at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// The longest one registry request may take, in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout_seconds: u64,
+    /// How many times a registry request is tried again after a connection error, a timeout
+    /// or a 5xx.
+    #[arg(long, default_value_t = 2)]
+    retries: u32,
     /// Pin: the verified digest of each allowed image named by tag alone, as a diff of the
     /// spec's files (with --write, written).
     #[arg(long)]
@@ -56,18 +64,16 @@ pub struct Verify {
     vars: VarArgs,
     #[command(flatten)]
     output: Output,
-    /// DSFs (merged in order) or images (`registry/repository:tag[@digest]`); default: every
-    /// environment's (or --env's) own DSFs.
+    /// DSFs (`.yaml`, `.yml`, `.toml`; merged in order) or images
+    /// (`registry/repository:tag[@digest]`); default: every environment's (or --env's) own DSFs.
     targets: Vec<String>,
 }
 
 /// Run it: exit 0, 1 when a finding is at or above --fail-on, 2 on an error.
 pub fn run(args: Verify) -> Result<ExitCode, ApiError> {
     let (candidate, actor) = args.recording.into_parts();
-    let (files, images): (Vec<String>, Vec<String>) = args
-        .targets
-        .into_iter()
-        .partition(|t| std::path::Path::new(t).is_file());
+    let (files, images): (Vec<String>, Vec<String>) =
+        args.targets.into_iter().partition(|t| is_spec_file(t));
     let request = api::VerifyRequest {
         platform: args.platform,
         environment: args.environment,
@@ -78,7 +84,8 @@ pub fn run(args: Verify) -> Result<ExitCode, ApiError> {
             insecure: args.insecure,
             docker_config: args.docker_config.or_else(default_docker_config),
             ca_certificates: args.ca_certs,
-            ..Default::default()
+            timeout_seconds: args.timeout_seconds,
+            retries: args.retries,
         },
         concurrency: Some(args.concurrency),
         pin: args.pin,
@@ -108,6 +115,16 @@ pub fn run(args: Verify) -> Result<ExitCode, ApiError> {
     let verified = api::verify_with_progress(&request, &progress)?;
     print(&verified, &args.output);
     Ok(args.output.exit_code(&verified.response.report))
+}
+
+/// Whether a target names a desired-state file (by its extension; a missing one is then an
+/// error that says so) rather than an image.
+fn is_spec_file(target: &str) -> bool {
+    let path = std::path::Path::new(target);
+    path.is_file()
+        || path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "toml")
 }
 
 /// Docker's own default: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, when the
@@ -157,21 +174,16 @@ fn print(verified: &Verified, output: &Output) {
 /// One image's verdict in a line, and each authority that did not verify below it.
 fn verdict_line(image: &VerifiedImage, color: bool) -> String {
     let v = &image.verdict;
-    let paint = |code: &str, s: &str| {
-        if color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+    let (code, word) = match v.outcome {
+        Outcome::Allowed => ("32", "allowed"),
+        Outcome::Warned => ("33", "warned "),
+        Outcome::Refused => ("31", "refused"),
+        Outcome::Unverifiable => ("31", "unknown"),
     };
-    let mark = if v.decision.allowed {
-        paint("32", "allowed")
-    } else if v.unverifiable.is_some() {
-        paint("31", "unknown")
-    } else if v.decision.mode == ehdeploy::trust::Mode::Warn {
-        paint("33", "warned ")
+    let mark = if color {
+        format!("\x1b[{code}m{word}\x1b[0m")
     } else {
-        paint("31", "refused")
+        word.to_string()
     };
     let mut line = format!(
         "{mark} {:<8} {:<16} {}",
@@ -183,24 +195,21 @@ fn verdict_line(image: &VerifiedImage, color: bool) -> String {
         // The digest the tag names now; JSON has it whole.
         let _ = write!(line, "@{}…", digest.get(..19).unwrap_or(digest));
     }
-    if v.decision.allowed {
+    if v.outcome == Outcome::Allowed {
         let _ = writeln!(line, "  by {}", v.decision.passed.join(", "));
         return line;
     }
-    line.push('\n');
-    if let Some(why) = &v.unverifiable {
-        let _ = writeln!(line, "        {why}");
+    let _ = writeln!(line, "\n        {}", v.decision.message);
+    if v.outcome == Outcome::Unverifiable {
         return line;
-    }
-    if v.checks.is_empty() {
-        let _ = writeln!(line, "        {}", v.decision.message);
     }
     for check in v.checks.iter().filter(|c| !c.verified) {
         let _ = writeln!(
             line,
-            "        {}: {}",
+            "        {}: {} [{}]",
             check.authority,
-            check.reason.as_deref().unwrap_or("not verified")
+            check.message.as_deref().unwrap_or("not verified"),
+            check.reason.as_deref().unwrap_or("unsigned")
         );
     }
     line
@@ -208,17 +217,13 @@ fn verdict_line(image: &VerifiedImage, color: bool) -> String {
 
 /// How many images were allowed, warned about, refused, and could not be verified.
 fn tally(images: &[VerifiedImage]) -> String {
-    let count = |f: &dyn Fn(&VerifiedImage) -> bool| images.iter().filter(|i| f(i)).count();
-    let unknown = count(&|i| i.verdict.unverifiable.is_some());
-    let allowed = count(&|i| i.verdict.decision.allowed);
-    let warned = count(&|i| {
-        !i.verdict.decision.allowed
-            && i.verdict.unverifiable.is_none()
-            && i.verdict.decision.mode == ehdeploy::trust::Mode::Warn
-    });
-    let refused = images.len() - allowed - warned - unknown;
+    let count = |o: Outcome| images.iter().filter(|i| i.verdict.outcome == o).count();
     format!(
-        "{} image(s): {allowed} allowed, {warned} warned, {refused} refused, {unknown} not verifiable\n",
-        images.len()
+        "{} image(s): {} allowed, {} warned, {} refused, {} not verifiable\n",
+        images.len(),
+        count(Outcome::Allowed),
+        count(Outcome::Warned),
+        count(Outcome::Refused),
+        count(Outcome::Unverifiable),
     )
 }

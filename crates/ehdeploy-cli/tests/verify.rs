@@ -51,7 +51,7 @@ fn an_unsigned_image_where_the_policy_enforces_exits_1_in_every_format() {
     );
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.starts_with(&format!("refused exttest  -                {image}@sha256:d9d9d9e84f6d…\n        nordlab-ci: no signature for ")), "{stdout}");
+    assert!(stdout.starts_with(&format!("refused exttest  -                {image}@sha256:d9d9d9e84f6d…\n        no authority's signature verified (nordlab-ci: unsigned)\n        nordlab-ci: no signature for ")), "{stdout}");
     assert!(stdout.contains("1 image(s): 0 allowed, 0 warned, 1 refused, 0 not verifiable\n"));
 
     let out = ehdeploy(

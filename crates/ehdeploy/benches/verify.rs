@@ -6,7 +6,8 @@
 //! `signing::verify_image` per image: the tag resolved, the signature manifest and payload
 //! read from disk with digest checks, the signature verified, the payload's digest and
 //! repository checked, and the trust policy's decision. `aws-lc-rs` is only the signature
-//! verification of the same 1,000 payloads. Run: `cargo bench -p ehdeploy --features
+//! verification of the same 1,000 payloads. Both again on every core: the raw signatures split
+//! among as many threads, and `signing::verify_all` with as many workers. Run: `cargo bench -p ehdeploy --features
 //! signatures --bench verify`. Figures: `docs/performance.md`.
 
 // A benchmark fails loudly on bad setup, as tests do.
@@ -17,7 +18,7 @@ use std::path::Path;
 
 use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use criterion::{Criterion, Throughput};
-use ehdeploy::signing::{verify_image, Layout};
+use ehdeploy::signing::{verify_all, verify_image, Job, Layout};
 use ehdeploy::trust::{TrustConfig, TrustPolicy};
 use ehdeploy::workload::image::ImageRef;
 use serde_json::json;
@@ -164,6 +165,42 @@ fn main() {
             }
         })
     });
+    // Across cores: the same work on every core, raw signatures split among threads, and
+    // `verify_all` with as many workers.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs: Vec<Job> = images
+        .iter()
+        .map(|image| Job {
+            image: image.clone(),
+            environment: None,
+        })
+        .collect();
+    group.bench_function(
+        format!("aws-lc-rs raw ECDSA P-256 verify, {cores} threads"),
+        |b| {
+            b.iter(|| {
+                std::thread::scope(|s| {
+                    for chunk in signed.chunks(signed.len().div_ceil(cores)) {
+                        let raw = &raw;
+                        s.spawn(move || {
+                            for (payload, signature) in chunk {
+                                black_box(raw.verify(payload, signature)).unwrap();
+                            }
+                        });
+                    }
+                })
+            })
+        },
+    );
+    group.bench_function(
+        format!("ehdeploy verify_all from the layout, {cores} threads"),
+        |b| {
+            b.iter(|| {
+                let layout = Layout::open(&dir).unwrap();
+                black_box(verify_all(&layout, &jobs, &policy, cores, &|_, _| {}))
+            })
+        },
+    );
     group.finish();
     c.final_summary();
     let _ = std::fs::remove_dir_all(&dir);

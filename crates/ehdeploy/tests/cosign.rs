@@ -151,8 +151,8 @@ fn thresholds_count_signers_and_one_key_listed_twice_counts_once() {
     let v = verify(&f, &image, &twice);
     assert_eq!(v.decision.reason, Some(TrustReason::ThresholdNotMet));
     assert_eq!(
-        v.checks[1].reason.as_deref(),
-        Some("the same key as `a`: one signer counts once [signature/same-key]")
+        v.checks[1].message.as_deref(),
+        Some("the same key as `a`: one signer counts once")
     );
     // Both signers: met.
     let by_b = f.sign("b", &payload);
@@ -182,7 +182,7 @@ fn a_huge_or_corrupt_layout_is_refused_without_reading_it_all() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(reason(&v), "too-large");
     assert!(v.checks[0]
-        .reason
+        .message
         .as_deref()
         .unwrap()
         .contains("is larger than 4194304 bytes: not read"));
@@ -191,7 +191,7 @@ fn a_huge_or_corrupt_layout_is_refused_without_reading_it_all() {
     let v = verify(&f, &format!("{REPO}:1.0.0"), &f.key_a());
     assert_eq!(reason(&v), "content-mismatch");
     assert!(v.checks[0]
-        .reason
+        .message
         .as_deref()
         .unwrap()
         .contains("not what was asked for"));

@@ -103,16 +103,13 @@ impl Fixture {
     }
 }
 
-/// The first check's reason code (`[signature/<code>]`).
+/// The first check's reason code.
 fn reason(v: &ImageVerdict) -> String {
     reason_of(v, 0)
 }
 
 fn reason_of(v: &ImageVerdict, check: usize) -> String {
-    let r = v.checks[check].reason.as_deref().unwrap_or("");
-    r.rsplit_once("[signature/")
-        .map(|(_, c)| c.trim_end_matches(']').to_string())
-        .unwrap_or_default()
+    v.checks[check].reason.clone().unwrap_or_default()
 }
 
 /// Refused by the first check, for `expected`.
@@ -224,7 +221,7 @@ fn another_subject_is_an_identity_mismatch() {
     let v = f.verify(&f.exact());
     refused(&v, "identity-mismatch");
     assert!(v.checks[0]
-        .reason
+        .message
         .as_deref()
         .unwrap()
         .contains("someone-else"));
@@ -347,7 +344,7 @@ fn a_keyless_signature_without_its_rekor_bundle_is_refused() {
     let v = f.verify(&f.exact());
     refused(&v, "tlog-invalid");
     assert!(v.checks[0]
-        .reason
+        .message
         .as_deref()
         .unwrap()
         .contains("no Rekor bundle"));
@@ -421,7 +418,7 @@ fn a_required_annotation_missing_is_refused_and_present_verifies() {
     let v = f.verify(&policy);
     refused(&v, "annotation-missing");
     assert!(v.checks[0]
-        .reason
+        .message
         .as_deref()
         .unwrap()
         .contains("no annotation `env`"));
@@ -488,8 +485,8 @@ fn one_certificate_identity_listed_twice_counts_once() {
     );
     assert_eq!(reason_of(&v, 1), "same-identity");
     assert_eq!(
-        v.checks[1].reason.as_deref(),
-        Some(format!("the same certificate identity as `ci` ({SUBJECT} from {ISSUER}): one signer counts once [signature/same-identity]").as_str())
+        v.checks[1].message.as_deref(),
+        Some(format!("the same certificate identity as `ci` ({SUBJECT} from {ISSUER}): one signer counts once").as_str())
     );
     // Two signers (two identities): met.
     let payload = f.payload();

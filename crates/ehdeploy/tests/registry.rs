@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use cosign_fixture::{dir, reason, signature_artifact, signature_tag, Artifact, Fixture, Store};
 use ehdeploy::signing::{verify_image, ImageStore, ImageVerdict, Registry, RegistryOptions};
-use ehdeploy::trust::{TrustPolicy, TrustReason};
+use ehdeploy::trust::{Outcome, TrustPolicy, TrustReason};
 use ehdeploy::workload::image::ImageRef;
 use registry_server::{
     free_port, start, Fake, Pusher, RegistryServer, Reply, Setup, TokenKey, TokenSetup,
@@ -53,12 +53,23 @@ fn fixture(server: &RegistryServer, authorization: Option<String>) -> Fixture<Pu
     )
 }
 
-/// The refusal of `v`: not allowed, unsigned, with this first reason; its message.
+/// The refusal of `v`: not allowed, with this first reason; its message. A store that failed
+/// makes the image unverifiable, a signature that failed unsigned.
 fn refused(v: &ImageVerdict, expected: &str) -> String {
     assert!(!v.decision.allowed, "{expected}: {v:?}");
-    assert_eq!(v.decision.reason, Some(TrustReason::Unsigned), "{v:?}");
+    let store_failed = matches!(
+        expected,
+        "unreachable" | "registry-status" | "bad-response" | "too-large" | "content-mismatch"
+    );
+    let (why, outcome) = if store_failed {
+        (TrustReason::Unverifiable, Outcome::Unverifiable)
+    } else {
+        (TrustReason::Unsigned, Outcome::Refused)
+    };
+    assert_eq!(v.decision.reason, Some(why), "{v:?}");
+    assert_eq!(v.outcome, outcome, "{v:?}");
     assert_eq!(reason(v), expected, "{v:?}");
-    v.checks[0].reason.clone().unwrap()
+    v.checks[0].message.clone().unwrap()
 }
 
 fn basic(user: &str, password: &str) -> String {

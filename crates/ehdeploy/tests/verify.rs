@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use ehdeploy::api::{self, ErrorCode, VerifyRequest, VerifyResponse};
-use ehdeploy::trust::{Mode, TrustReason};
+use ehdeploy::trust::{Mode, Outcome, TrustReason};
 
 #[path = "support/example.rs"]
 mod example;
@@ -113,11 +113,8 @@ fn the_example_platform_verifies_offline_with_one_unsigned_image_warned_in_intte
     assert_eq!(rc.verdict.decision.reason, Some(TrustReason::Unsigned));
     assert_eq!(rc.verdict.checks.len(), 1);
     assert_eq!(rc.verdict.checks[0].authority, "nordlab-ci");
-    assert!(rc.verdict.checks[0]
-        .reason
-        .as_deref()
-        .unwrap()
-        .ends_with("[signature/unsigned]"));
+    assert_eq!(rc.verdict.checks[0].reason.as_deref(), Some("unsigned"));
+    assert_eq!(rc.verdict.outcome, Outcome::Warned);
     assert_eq!(
         rc.verdict.digest.as_deref(),
         Some("sha256:d9d9d9e84f6dab5c0344976b0c55c2e434474de59b8d26d052d3aeb42b5985e4")
@@ -162,9 +159,10 @@ fn an_image_named_is_refused_where_the_policy_enforces_and_prod_needs_the_releas
     assert_eq!(allowed, [false, true]);
     assert_eq!(answer.images[0].verdict.decision.mode, Mode::Enforce);
     assert_eq!(findings(&answer), ["error signature/refused - -"]);
-    assert!(answer.report.findings[0]
-        .message
-        .starts_with(&format!("`{LAB_RC}` is refused in exttest: ")));
+    assert_eq!(
+        answer.report.findings[0].message,
+        format!("`{LAB_RC}` (sha256:d9d9d9e84f6dab5c0344976b0c55c2e434474de59b8d26d052d3aeb42b5985e4) is refused in exttest: no authority's signature verified (nordlab-ci: unsigned)")
+    );
 
     // patient-portal 2.9.0 is signed by Medilink's CI only: not enough for prod.
     let mut request = copy.request(Some("prod"));
@@ -278,6 +276,15 @@ fn a_corrupt_layout_is_unverifiable_in_every_mode_never_a_pass() {
         .as_deref()
         .unwrap()
         .ends_with("[signature/content-mismatch]"));
+    assert_eq!(image.verdict.outcome, Outcome::Unverifiable);
+    assert_eq!(
+        image.verdict.decision.reason,
+        Some(TrustReason::Unverifiable)
+    );
+    assert_eq!(
+        image.verdict.checks[0].reason.as_deref(),
+        Some("content-mismatch")
+    );
     // inttest only warns about unsigned images; an unreadable one is an error there too.
     assert_eq!(
         findings(&answer),

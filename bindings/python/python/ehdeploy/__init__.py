@@ -542,9 +542,10 @@ def verify(
     credentials from the docker ``config.json`` ``docker_config`` (none by default), the PEM
     ``ca_certificates`` trusted besides Mozilla's roots, each request within
     ``timeout_seconds`` (default 30) and tried again ``retries`` times (default 2);
-    ``concurrency`` images at once (default 8). One verdict per image; a registry that cannot be
-    read makes the image ``unverifiable`` (a ``signature/unverifiable`` finding), never a pass
-    and never an exception. With ``pin=True`` the answer's ``files`` write the verified digest
+    ``concurrency`` images at once (default 8). One verdict per image, whose ``outcome`` is
+    ``allowed``, ``warned``, ``refused`` or ``unverifiable``: a registry that cannot be read
+    makes the image ``unverifiable`` (a ``signature/unverifiable`` finding), never a pass and
+    never an exception. With ``pin=True`` the answer's ``files`` write the verified digest
     of each allowed image the spec names by tag alone (``write=True`` writes them). With
     ``candidate`` and ``actor`` (``{"name": ..., "roles": [...]}``; both need ``env``), the
     result is recorded in the candidate's audit log as ``signatures-verified`` evidence for

@@ -816,23 +816,28 @@ class RollbackResult(_FromJson):
 @dataclass(frozen=True)
 class AuthorityCheck(_FromJson):
     """What verifying one image's signatures against one authority of the trust policy found:
-    whether a signature of it verified, and why not (its message ends with a stable reason in
-    brackets, such as ``[signature/unsigned]``)."""
+    whether a signature of it verified and, when not, why: ``reason``, a stable code
+    (``unsigned``, ``signature-invalid``, ``identity-mismatch``, ``content-mismatch``,
+    ``unreachable``…; docs/signing.md lists them), and ``message``, what exactly failed, for
+    people."""
 
     authority: str = ""
     verified: bool = False
     reason: Optional[str] = None
+    message: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: JsonDict) -> "AuthorityCheck":
-        return cls(d, d["authority"], d["verified"], d.get("reason"))
+        return cls(d, d["authority"], d["verified"], d.get("reason"), d.get("message"))
 
 
 @dataclass(frozen=True)
 class ImageDecision(_FromJson):
     """The trust policy's decision on one image: ``allowed``, or refused for ``reason``
-    (``no-policy``, ``unsigned``, ``threshold-not-met``, ``required-missing``); ``mode`` says
-    whether a refusal stops the spec (``enforce``) or only warns (``warn``). ``passed`` are the
+    (``no-policy``, ``unsigned``, ``threshold-not-met``, ``required-missing``, or
+    ``unverifiable``: the store failed, and ``message`` says "its signatures could not be read:
+    …"); ``mode`` says whether a refusal stops the spec (``enforce``) or only warns (``warn``;
+    never for an unverifiable image: see :attr:`ImageVerdict.outcome`). ``passed`` are the
     distinct authorities that verified and count, ``missing`` the required ones that did not."""
 
     allowed: bool = False
@@ -861,14 +866,17 @@ class ImageDecision(_FromJson):
 class ImageVerdict(_FromJson):
     """The verdict on one image: its name (registry and repository), the manifest digest
     verified (the pinned one, or the tag's in the store), each authority's check, why its
-    signatures could not be read at all (``unverifiable``: the store failed; never a pass) and
-    the decision."""
+    signatures could not be read at all (``unverifiable``: the store failed; never a pass), the
+    decision, and ``outcome``, what happens to the image in one word: ``allowed``, ``warned``
+    (refused where the policy only warns), ``refused`` (refused where it enforces) or
+    ``unverifiable`` (refused in every mode)."""
 
     name: str = ""
     digest: Optional[str] = None
     checks: List[AuthorityCheck] = field(default_factory=list)
     unverifiable: Optional[str] = None
     decision: ImageDecision = field(default_factory=lambda: ImageDecision({}))
+    outcome: str = ""
 
     @classmethod
     def from_dict(cls, d: JsonDict) -> "ImageVerdict":
@@ -879,6 +887,7 @@ class ImageVerdict(_FromJson):
             [AuthorityCheck.from_dict(c) for c in d["checks"]],
             d.get("unverifiable"),
             ImageDecision.from_dict(d["decision"]),
+            d["outcome"],
         )
 
 
@@ -907,8 +916,14 @@ class VerifiedImage(_FromJson):
 
     @property
     def allowed(self) -> bool:
-        """Whether the policy lets the image run."""
-        return self.verdict.decision.allowed
+        """Whether the policy lets the image run (its outcome is ``allowed``)."""
+        return self.verdict.outcome == "allowed"
+
+    @property
+    def outcome(self) -> str:
+        """What happens to the image: ``allowed``, ``warned``, ``refused`` or ``unverifiable``
+        (the verdict's ``outcome``)."""
+        return self.verdict.outcome
 
 
 @dataclass(frozen=True)
@@ -916,8 +931,9 @@ class VerifyResult(_FromJson):
     """Images verified against the platform's trust policy: one verdict per image (by
     environment and app, in the spec's order), the findings (``signature/refused``,
     ``signature/unverifiable``, ``image/digest-required``, and what loading the specs found),
-    with ``pin`` the files the verified digests go into (``written`` with ``write``) and, with
-    a candidate, the ``signatures-verified`` evidence recorded in its audit log."""
+    with ``pin`` the files the verified digests go into (always there: empty without ``pin`` or
+    with nothing to pin; ``written`` with ``write``) and, with a candidate, the
+    ``signatures-verified`` evidence recorded in its audit log."""
 
     images: List[VerifiedImage] = field(default_factory=list)
     report: Report = field(default_factory=lambda: Report({}))
@@ -930,14 +946,15 @@ class VerifyResult(_FromJson):
             d,
             [VerifiedImage.from_dict(i) for i in d["images"]],
             Report.from_dict(d["report"]),
-            [FileChange.from_dict(f) for f in d.get("files", [])],
+            [FileChange.from_dict(f) for f in d["files"]],
             d["written"],
         )
 
     @property
     def refused(self) -> List[VerifiedImage]:
-        """The images the policy does not let run (refused, warned about or unverifiable)."""
-        return [i for i in self.images if not i.allowed]
+        """The images the policy does not let run: each whose outcome is not ``allowed``
+        (``warned``, ``refused`` or ``unverifiable``)."""
+        return [i for i in self.images if i.outcome != "allowed"]
 
     @cached_property
     def recorded(self) -> Optional[ReleaseEventResult]:

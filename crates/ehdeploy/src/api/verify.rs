@@ -22,7 +22,7 @@ use crate::rules;
 use crate::signing::{verify_all, ImageStore, ImageVerdict, Job, Layout, DEFAULT_CONCURRENCY};
 use crate::source::{Node, NodeKind, SourceMap, Span};
 use crate::spec::{effective_values, LoadOptions, LoadedSpec, ValuesCache};
-use crate::trust::{Mode, TrustPolicy};
+use crate::trust::{Outcome, TrustPolicy};
 use crate::workload::image::ImageRef;
 use crate::workload::Workload;
 
@@ -105,7 +105,6 @@ pub struct VerifyResponse {
     /// what loading the specs found.
     pub report: Report,
     /// With `pin`: the files the digests are written into.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileChange>,
     /// Whether those files were written.
     pub written: bool,
@@ -460,8 +459,12 @@ fn verdict_findings(
             )
         } else if !verdict.decision.allowed {
             let at = env.map(|e| format!(" in {e}")).unwrap_or_default();
+            let digest = match (&verdict.digest, v.pinned) {
+                (Some(d), false) => format!(" ({d})"),
+                _ => String::new(),
+            };
             let message = format!(
-                "`{}` is refused{at}: {}",
+                "`{}`{digest} is refused{at}: {}",
                 v.reference, verdict.decision.message
             );
             (rules::SIGNATURE_REFUSED, message)
@@ -488,7 +491,7 @@ fn verdict_findings(
         let Some(mut severity) = platform.severity(rule, env) else {
             continue;
         };
-        if rule == rules::SIGNATURE_REFUSED && verdict.decision.mode == Mode::Warn {
+        if verdict.outcome == Outcome::Warned {
             severity = severity.min(Severity::Warning);
         }
         let mut f = Finding::new(rule, severity, message);

@@ -204,6 +204,24 @@ struct Image {
     digest: String,
 }
 
+/// What a signature artifact's manifest is read for: its layers (an OCI image manifest; only
+/// the fields used are parsed, and each layer's digest is checked when its blob is read).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignatureManifest {
+    schema_version: u32,
+    layers: Vec<SignatureLayer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignatureLayer {
+    media_type: String,
+    digest: String,
+    #[serde(default)]
+    annotations: std::collections::BTreeMap<String, String>,
+}
+
 /// The cosign signature tag of the image at `digest`: `sha256-<hex>.sig`.
 pub fn signature_tag(digest: &str) -> String {
     format!("{}.sig", digest.replacen(':', "-", 1))
@@ -219,23 +237,30 @@ pub fn signatures(
     let Some(manifest_digest) = store.resolve(name, &signature_tag(digest))? else {
         return Ok(Vec::new());
     };
-    let Some(manifest) = image_manifest(store, name, &manifest_digest)? else {
+    let Some(manifest) = image_manifest::<SignatureManifest>(store, name, &manifest_digest)? else {
         return Ok(Vec::new());
     };
+    if manifest.schema_version != 2 {
+        return Err(SignatureError::new(
+            SignatureReason::BadResponse,
+            format!(
+                "{name}@{manifest_digest} is not an image manifest: schema version {}",
+                manifest.schema_version
+            ),
+        ));
+    }
     let mut out = Vec::new();
-    for layer in manifest.layers() {
-        if layer.media_type().to_string() != SIMPLESIGNING {
+    for layer in &manifest.layers {
+        if layer.media_type != SIMPLESIGNING {
             continue;
         }
-        let Some(annotations) = layer.annotations().as_ref() else {
-            continue;
-        };
+        let annotations = &layer.annotations;
         let Some(signature) = annotations.get(SIGNATURE_ANNOTATION) else {
             continue;
         };
         let annotated = |key: &str| annotations.get(key).cloned();
         out.push(CosignSignature {
-            payload: store.blob(name, layer.digest().as_ref(), MAX_DOCUMENT_BYTES)?,
+            payload: store.blob(name, &layer.digest, MAX_DOCUMENT_BYTES)?,
             signature: signature.clone(),
             certificate: annotated(CERTIFICATE_ANNOTATION),
             chain: annotated(CHAIN_ANNOTATION),

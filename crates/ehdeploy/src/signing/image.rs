@@ -12,7 +12,10 @@ use super::cosign::{
 };
 use super::keyless::{verify_keyless, CertificateIdentity};
 use super::store::ImageStore;
-use crate::trust::{decide, Authority, AuthorityCheck, ImageDecision, Matcher, TrustPolicy};
+use crate::trust::{
+    decide, Authority, AuthorityCheck, ImageDecision, Matcher, Mode, Outcome, TrustPolicy,
+    TrustReason,
+};
 use crate::workload::image::ImageRef;
 
 /// The verdict on one image: its digest, each authority's check, and the decision.
@@ -33,6 +36,8 @@ pub struct ImageVerdict {
     pub unverifiable: Option<String>,
     /// The decision.
     pub decision: ImageDecision,
+    /// What happens to the image, in one word.
+    pub outcome: Outcome,
 }
 
 /// Verifies `image` from the store against the policy's requirement in `environment`: the
@@ -61,21 +66,37 @@ pub fn verify_image(
             Ok((digest, signed)) => check(policy, authority, signed, &name, digest),
         };
         let outcome = outcome.and_then(|signer| count_once(&mut counted, signer, authority));
+        let failed = outcome.err();
         checks.push(AuthorityCheck {
             authority: authority.clone(),
-            verified: outcome.is_ok(),
-            reason: outcome.err().map(|e| e.to_string()),
+            verified: failed.is_none(),
+            reason: failed.as_ref().map(|e| e.reason.as_str().to_string()),
+            message: failed.map(|e| e.message),
         });
     }
+    let mut decision = decide(&requirement, &checks);
+    // A store that failed says nothing of the signatures: unverifiable, never "unsigned"
+    // (unless the policy lets the image run without any).
     let unverifiable = match &found {
-        Err(e) if e.reason.is_store_failure() => Some(e.to_string()),
+        Err(e) if e.reason.is_store_failure() && !decision.allowed => Some(e.to_string()),
         _ => None,
+    };
+    if let Some(why) = &unverifiable {
+        decision.reason = Some(TrustReason::Unverifiable);
+        decision.message = format!("its signatures could not be read: {why}");
+    }
+    let outcome = match (&unverifiable, decision.allowed, decision.mode) {
+        (Some(_), _, _) => Outcome::Unverifiable,
+        (None, true, _) => Outcome::Allowed,
+        (None, false, Mode::Warn) => Outcome::Warned,
+        (None, false, Mode::Enforce) => Outcome::Refused,
     };
     ImageVerdict {
         name,
         unverifiable,
         digest: found.ok().map(|(d, _)| d),
-        decision: decide(&requirement, &checks),
+        decision,
+        outcome,
         checks,
     }
 }

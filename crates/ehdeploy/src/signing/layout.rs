@@ -4,14 +4,28 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use oci_spec::image::ImageIndex;
+use serde::Deserialize;
 
 use super::cosign::{SignatureError, SignatureReason};
-use super::store::{check_digest, read_bounded, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES};
+use super::store::{check_digest, sha256_hex, too_large, ImageStore, MAX_DOCUMENT_BYTES};
 
 /// The annotation of `index.json` that names a manifest (`registry.example/team/app:1.0.0`,
 /// or its cosign signature `registry.example/team/app:sha256-<hex>.sig`).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// What `index.json` is read for: each manifest's digest and reference name (digests are
+/// checked when their blobs are read).
+#[derive(Deserialize)]
+struct Index {
+    manifests: Vec<IndexEntry>,
+}
+
+#[derive(Deserialize)]
+struct IndexEntry {
+    digest: String,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
 
 /// An OCI image layout, opened: its references and their manifests' digests. Its blobs are
 /// shared by every image it holds.
@@ -26,19 +40,16 @@ impl Layout {
     pub fn open(dir: &Path) -> Result<Layout, SignatureError> {
         let index_path = dir.join("index.json");
         let bytes = read_file(&index_path, MAX_DOCUMENT_BYTES)?;
-        let index: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
+        let index: Index = serde_json::from_slice(&bytes).map_err(|e| {
             SignatureError::layout(format!(
                 "{} is not an OCI image index: {e}",
                 index_path.display()
             ))
         })?;
         let refs = index
-            .manifests()
-            .iter()
-            .filter_map(|m| {
-                let name = m.annotations().as_ref()?.get(REF_NAME)?;
-                Some((name.clone(), m.digest().to_string()))
-            })
+            .manifests
+            .into_iter()
+            .filter_map(|mut m| Some((m.annotations.remove(REF_NAME)?, m.digest)))
             .collect();
         Ok(Layout {
             root: dir.to_path_buf(),
@@ -83,8 +94,22 @@ impl ImageStore for Layout {
 }
 
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, SignatureError> {
-    let what = path.display().to_string();
-    let file =
-        std::fs::File::open(path).map_err(|e| SignatureError::layout(format!("{what}: {e}")))?;
-    read_bounded(file, limit, &what, SignatureReason::Layout)
+    use std::io::Read;
+    let failed = |e: std::io::Error| SignatureError::layout(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(failed)?;
+    // The file's size, when known, sizes the buffer (one read for a small blob) and refuses a
+    // larger one before reading; the bounded read stands whatever the size said.
+    let size = file.metadata().map_or(0, |m| m.len());
+    let too_large = || too_large(&path.display().to_string(), limit);
+    if size > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }

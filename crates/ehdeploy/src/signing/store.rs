@@ -2,8 +2,6 @@
 //! ([`super::Layout`]) or a registry. Verification asks a store three questions and checks
 //! every answer against its digest; a store that cannot answer is an error, never a pass.
 
-use oci_spec::image::ImageManifest;
-
 use super::cosign::{SignatureError, SignatureReason};
 
 /// The largest index, manifest or signature payload read, in bytes: a manifest is a few KB.
@@ -26,23 +24,21 @@ pub trait ImageStore: Sync {
     fn blob(&self, name: &str, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError>;
 }
 
-/// The image manifest of `name` at `digest` (none: the store does not have it).
-pub(super) fn image_manifest(
+/// The manifest of `name` at `digest`, read as `T` (none: the store does not have it).
+pub(super) fn image_manifest<T: serde::de::DeserializeOwned>(
     store: &dyn ImageStore,
     name: &str,
     digest: &str,
-) -> Result<Option<ImageManifest>, SignatureError> {
+) -> Result<Option<T>, SignatureError> {
     let Some(bytes) = store.manifest(name, digest)? else {
         return Ok(None);
     };
-    serde_json::from_slice::<ImageManifest>(&bytes)
-        .map(Some)
-        .map_err(|e| {
-            SignatureError::new(
-                SignatureReason::BadResponse,
-                format!("{name}@{digest} is not an image manifest: {e}"),
-            )
-        })
+    serde_json::from_slice::<T>(&bytes).map(Some).map_err(|e| {
+        SignatureError::new(
+            SignatureReason::BadResponse,
+            format!("{name}@{digest} is not an image manifest: {e}"),
+        )
+    })
 }
 
 /// The lowercase hex of a well-formed `sha256:` digest.
@@ -85,10 +81,15 @@ pub fn read_bounded(
         .read_to_end(&mut bytes)
         .map_err(|e| SignatureError::new(io_reason, format!("{what}: {e}")))?;
     if bytes.len() as u64 > limit {
-        return Err(SignatureError::new(
-            SignatureReason::TooLarge,
-            format!("{what} is larger than {limit} bytes: not read"),
-        ));
+        return Err(too_large(what, limit));
     }
     Ok(bytes)
+}
+
+/// `what` is larger than `limit` bytes, and was not read.
+pub(super) fn too_large(what: &str, limit: u64) -> SignatureError {
+    SignatureError::new(
+        SignatureReason::TooLarge,
+        format!("{what} is larger than {limit} bytes: not read"),
+    )
 }

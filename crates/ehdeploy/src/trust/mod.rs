@@ -22,7 +22,7 @@
 //! let envs = ["test".to_string(), "prod".to_string()];
 //! let (policy, problems) = TrustPolicy::compile(&config, std::path::Path::new("."), &envs);
 //! assert!(problems.is_empty(), "{problems:?}");
-//! let ci = [AuthorityCheck { authority: "ci".into(), verified: true, reason: None }];
+//! let ci = [AuthorityCheck { authority: "ci".into(), verified: true, reason: None, message: None }];
 //! let test = policy.requirement("registry.example/team/api", Some("test"));
 //! assert!(decide(&test, &ci).allowed);
 //! let prod = policy.requirement("registry.example/team/api", Some("prod"));
@@ -38,6 +38,6 @@ pub use config::{
     AuthorityConfig, EnvironmentPolicy, KeylessConfig, Mode, PolicyConfig, TrustConfig, Unmatched,
 };
 pub use policy::{
-    decide, Authority, AuthorityCheck, ImageDecision, Matcher, Requirement, TrustPolicy,
+    decide, Authority, AuthorityCheck, ImageDecision, Matcher, Outcome, Requirement, TrustPolicy,
     TrustReason,
 };

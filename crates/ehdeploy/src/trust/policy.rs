@@ -108,9 +108,27 @@ pub struct AuthorityCheck {
     pub authority: String,
     /// Whether a signature of it verified.
     pub verified: bool,
-    /// Why not (a stable reason such as `signature-invalid`, `unsigned`).
+    /// Why not: a stable reason (`signature-invalid`, `unsigned`, `identity-mismatch`, …;
+    /// docs/signing.md lists them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why not, for people: what exactly failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What happens to an image, in one word: what the CLI's lines and a pipeline's gate read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// It may run.
+    Allowed,
+    /// It is refused where the policy only warns (`mode: warn`).
+    Warned,
+    /// It is refused, and that stops the spec.
+    Refused,
+    /// Its signatures could not be read (the store failed): refused, in every mode.
+    Unverifiable,
 }
 
 /// Why an image is refused.
@@ -125,6 +143,8 @@ pub enum TrustReason {
     ThresholdNotMet,
     /// An authority the environment requires did not verify.
     RequiredMissing,
+    /// The image's signatures could not be read: nothing is known of them.
+    Unverifiable,
 }
 
 /// The decision for one image.

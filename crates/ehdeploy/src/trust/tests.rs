@@ -34,6 +34,7 @@ fn check(authority: &str, verified: bool) -> AuthorityCheck {
         authority: authority.into(),
         verified,
         reason: (!verified).then(|| "signature-invalid".into()),
+        message: None,
     }
 }
 

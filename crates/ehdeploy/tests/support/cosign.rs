@@ -373,10 +373,7 @@ impl<S: Store> Fixture<S> {
     }
 }
 
-/// The first check's reason code (`[signature/<code>]`).
+/// The first check's reason code.
 pub fn reason(v: &ImageVerdict) -> String {
-    let r = v.checks[0].reason.as_deref().unwrap_or("");
-    r.rsplit_once("[signature/")
-        .map(|(_, c)| c.trim_end_matches(']').to_string())
-        .unwrap_or_default()
+    v.checks[0].reason.clone().unwrap_or_default()
 }

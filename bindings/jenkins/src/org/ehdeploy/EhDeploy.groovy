@@ -132,14 +132,15 @@ class EhDeploy implements Serializable {
      * with `pin` the verified digests as file changes (`write` writes them), with `candidate` the
      * `signatures-verified` evidence recorded; or [error: ...] (code `usage`: no trust policy,
      * an unknown environment, `write` without `pin`...). A registry that cannot be read makes its
-     * image unverifiable (a finding), never an error. The request's keys are the operation's:
+     * image unverifiable (a finding), never an error. Each verdict's `outcome` says what happens
+     * to the image: `allowed`, `warned`, `refused` or `unverifiable`. The request's keys are the operation's:
      * `platform` (required), `environment`, `files`, `images`, `layout`, `registry` ([insecure:,
      * dockerConfig:, caCertificates:, timeoutSeconds:, retries:]), `concurrency`, `pin`, `write`,
      * `candidate`, `actor` ([name:, roles:]), `vars`, `processEnv`, `maxFileBytes`; null ones are
      * left out.
      *
      *   Map answer = ehd.verify(platform: '/srv/platform', environment: 'prod', layout: '/srv/images')
-     *   answer.images.findAll { !it.verdict.decision.allowed }*.reference   // what the policy refuses
+     *   answer.images.findAll { it.verdict.outcome != 'allowed' }*.reference   // what the policy does not let run
      */
     @NonCPS
     Map verify(Map request) {

@@ -538,7 +538,8 @@ class Steps implements Serializable {
      * DSFs `files`, and the image references `images`) against the platform file's trust
      * policy, offline from the OCI layout `layout` or from their registries: one verdict per
      * image; with `pin` the verified digests as file changes (written with `write`); with
-     * `candidate` the result as `signatures-verified` evidence in its audit log. Through
+     * `candidate` the result as `signatures-verified` evidence in its audit log. Registry
+     * requests take at most `timeoutSeconds` each and are tried again `retries` times. Through
      * `<cli> verify ... --format json` on the agent, where the registries and the docker
      * credentials are, or in-process with `native`. Fails the build on findings at or above
      * `failOn` (an image refused where the policy enforces, or unverifiable; not one it only
@@ -547,7 +548,7 @@ class Steps implements Serializable {
     Map verify(Map given) {
         Map config = configure('ehdeployVerify', given)
         require('ehdeployVerify', 'platform', config.platform)
-        requireWholeNumbers('ehdeployVerify', config, ['concurrency'])
+        requireWholeNumbers('ehdeployVerify', config, ['concurrency', 'timeoutSeconds', 'retries'])
         if (config.write && !config.pin) {
             // The CLI's own check (`--write` requires `--pin`) answers no error JSON: say it here, for both ways.
             script.error('ehdeployVerify: `write` writes the pinned digests: give `pin: true` too')
@@ -555,7 +556,8 @@ class Steps implements Serializable {
         Map actor = recordingActor('ehdeployVerify', config)
         Map registry = EhDeploy.compact([insecure      : asList(config.insecureRegistries) ?: null,
                                          dockerConfig  : config.dockerConfig,
-                                         caCertificates: asList(config.caCertificates) ?: null])
+                                         caCertificates: asList(config.caCertificates) ?: null,
+                                         timeoutSeconds: config.timeoutSeconds, retries: config.retries])
         Map request = withCommon(config, [platform   : config.platform, environment: config.env,
                                           files      : asList(config.files) ?: null, images: asList(config.images) ?: null,
                                           layout     : config.layout, registry: registry ?: null,
@@ -1003,7 +1005,8 @@ class Steps implements Serializable {
 
     /**
      * The CLI arguments of `ehdeploy verify` asking what the `verify` request asks; the DSFs and
-     * the images last, after `--` (the CLI tells them apart: a file that exists is a DSF).
+     * the images last, after `--` (the CLI tells them apart: a target ending in `.yaml`, `.yml`
+     * or `.toml`, or a file that exists, is a DSF; a missing DSF is an `io` error).
      */
     @NonCPS
     static String verifyArguments(Map request) {
@@ -1019,6 +1022,11 @@ class Steps implements Serializable {
             args += ['--docker-config', registry.dockerConfig.toString()]
         }
         (registry.caCertificates as List ?: []).each { args += ['--ca-cert', it.toString()] }
+        [timeoutSeconds: '--timeout-seconds', retries: '--retries'].each { String key, String flag ->
+            if (registry[key] != null) {
+                args += [flag, registry[key].toString()]
+            }
+        }
         if (request.pin) {
             args << '--pin'
         }
@@ -1038,9 +1046,12 @@ class Steps implements Serializable {
 
     /**
      * `ehdeploy verify: 8 image(s): 7 allowed, 1 warned, 0 refused, 0 unverifiable`, then one line
-     * per image, `  allowed inttest patient-api <reference>@<digest>: signed by medilink-ci`
-     * (`warned` where the policy only warns, `refused` where it enforces, `unverifiable` when its
-     * signatures could not be read, with why), and one per file pinned.
+     * per image by its verdict's `outcome`,
+     * `  allowed inttest patient-api <reference>@<digest>: signed by medilink-ci` (`warned` where
+     * the policy only warns, `refused` where it enforces, `unverifiable` when its signatures could
+     * not be read; each with the decision's message), below a warned or refused one each
+     * authority that did not verify (`    nordlab-ci: <message> [<reason>]`), and one line per
+     * file pinned.
      */
     @NonCPS
     static List<String> verdictLines(Map answer) {
@@ -1050,11 +1061,15 @@ class Steps implements Serializable {
         images.each { Map image ->
             Map verdict = image.verdict as Map
             Map decision = verdict.decision as Map
-            String state = decision.allowed ? 'allowed' : (verdict.unverifiable ? 'unverifiable' : (decision.mode == 'warn' ? 'warned' : 'refused'))
-            counts[state] = (counts[state] as int) + 1
+            String outcome = verdict.outcome as String
+            counts[outcome] = ((counts[outcome] ?: 0) as int) + 1
             String at = !image.pinned && verdict.digest ? "@${verdict.digest}" : ''
-            String why = verdict.unverifiable ?: decision.message
-            lines << "  ${state} ${image.environment ?: '-'} ${image.app ?: '-'} ${image.reference}${at}: ${why}".toString()
+            lines << "  ${outcome} ${image.environment ?: '-'} ${image.app ?: '-'} ${image.reference}${at}: ${decision.message}".toString()
+            if (outcome in ['warned', 'refused']) {
+                (verdict.checks as List ?: []).findAll { Map check -> !check.verified }.each { Map check ->
+                    lines << "    ${check.authority}: ${check.message ?: 'not verified'} [${check.reason ?: 'unsigned'}]".toString()
+                }
+            }
         }
         String verb = answer.written ? 'written' : 'would change'
         (answer.files as List ?: []).each { Map file -> lines << "  pin: ${file.path} ${verb}".toString() }
