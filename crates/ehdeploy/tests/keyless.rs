@@ -521,11 +521,12 @@ fn one_certificate_identity_listed_twice_counts_once() {
 fn an_unusable_trusted_root_is_its_own_reason() {
     let mut f = Fixture::new();
     f.sign(&Options::default());
-    let policy = f.exact();
+    // The root is read when the policy is compiled, as keys are.
     std::fs::write(
         f.store.path().join("trusted_root.json"),
         "{\"not\": \"a root\"}",
     )
     .unwrap();
+    let policy = f.exact();
     refused(&f.verify(&policy), "invalid-trusted-root");
 }

@@ -124,11 +124,7 @@ impl Environment {
 
     /// The enabled apps, each with its label and its namespace.
     pub fn enabled_apps(&self) -> impl Iterator<Item = (&String, &App)> {
-        self.spec
-            .state
-            .iter()
-            .flat_map(|s| s.apps.iter().flatten())
-            .filter(|(_, app)| app.enabled == Some(true))
+        self.spec.enabled_apps()
     }
 
     /// The effective values of the app `label`, or the findings that kept them from being

@@ -342,7 +342,7 @@ impl crate::plan::Ownership for Usage {
 
 impl Usage {
     /// Who uses each file of `loaded` (every environment's spec), for edits to `target`.
-    fn of(loaded: &IndexMapOf, target: &str) -> Usage {
+    pub(super) fn of(loaded: &IndexMapOf, target: &str) -> Usage {
         let mut usage = Usage {
             target: target.to_string(),
             values: HashMap::new(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{environment_files, load, open_platform};
 use super::error::{ApiError, ErrorCode};
-use super::plan::{file_changes, load_environments, FileChange};
+use super::plan::{file_changes, load_environments, FileChange, IndexMapOf, Usage};
 use super::validate::{infer_environment, limits, lookup, tag, yes, AppsValues};
 use super::{release_event, ReleaseEventRequest, ReleaseEventResponse};
 use crate::platform::Platform;
@@ -349,13 +349,10 @@ fn enabled_values(
     findings: &mut Vec<Finding>,
 ) -> AppsValues {
     let mut out = IndexMap::new();
-    let (Some(state), Some(tree)) = (&spec.state, &spec.tree) else {
+    let Some(tree) = &spec.tree else {
         return out;
     };
-    for (label, app) in state.apps.iter().flatten() {
-        if app.enabled != Some(true) {
-            continue;
-        }
+    for (label, _) in spec.enabled_apps() {
         if let Some(values) = effective_values(sources, cache, tree, label, options, findings) {
             out.insert(label.clone(), values);
         }
@@ -522,6 +519,8 @@ fn pin_edits(
 ) -> Result<(Vec<FileChange>, Vec<Finding>), ApiError> {
     let mut edits: IndexMap<PathBuf, Vec<crate::source::TextEdit>> = IndexMap::new();
     let mut findings = Vec::new();
+    // Every environment's spec, for who owns which file: loaded once, when a pin needs it.
+    let mut every: Option<IndexMapOf> = None;
     for ((env, spec), values) in specs.iter().zip(values) {
         let Some(env) = env else {
             return Err(ApiError::new(
@@ -554,7 +553,12 @@ fn pin_edits(
             }
         }
         if !pins.is_empty() {
-            let (_, usage) = load_environments(sources, platform, options, env)?;
+            let all = match every.take() {
+                Some(all) => all,
+                None => load_environments(sources, platform, options, env)?.0,
+            };
+            let usage = Usage::of(&all, env);
+            every = Some(all);
             if let Some(side) = crate::plan::Side::from_values(spec, platform, values.clone()) {
                 let pinned = crate::plan::value_edits(
                     &side,

@@ -166,7 +166,7 @@ enum Verify<'a> {
     Keyless {
         issuer: &'a Matcher,
         subject: &'a Matcher,
-        trusted_root: String,
+        trusted_root: &'a str,
         path: Option<&'a std::path::Path>,
     },
 }
@@ -225,19 +225,21 @@ fn check(
             issuer,
             subject,
             trusted_root,
+            trusted_root_json,
             ..
         } => Verify::Keyless {
             issuer,
             subject,
             path: trusted_root.as_deref(),
-            trusted_root: match trusted_root {
-                None => super::PRODUCTION_TRUSTED_ROOT.to_string(),
-                Some(path) => std::fs::read_to_string(path).map_err(|e| {
-                    SignatureError::new(
+            trusted_root: match (trusted_root, trusted_root_json) {
+                (None, _) => super::PRODUCTION_TRUSTED_ROOT,
+                (Some(_), Some(json)) => json,
+                (Some(path), None) => {
+                    return Err(SignatureError::new(
                         SignatureReason::InvalidTrustedRoot,
-                        format!("the trusted root {}: {e}", path.display()),
-                    )
-                })?,
+                        format!("the trusted root {} could not be read", path.display()),
+                    ))
+                }
             },
         },
     };

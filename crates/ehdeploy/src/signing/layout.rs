@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::cosign::{SignatureError, SignatureReason};
-use super::store::{check_digest, sha256_hex, too_large, ImageStore, MAX_DOCUMENT_BYTES};
+use super::store::{check_digest, read_bounded, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES};
 
 /// The annotation of `index.json` that names a manifest (`registry.example/team/app:1.0.0`,
 /// or its cosign signature `registry.example/team/app:sha256-<hex>.sig`).
@@ -94,22 +94,8 @@ impl ImageStore for Layout {
 }
 
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, SignatureError> {
-    use std::io::Read;
-    let failed = |e: std::io::Error| SignatureError::layout(format!("{}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(failed)?;
-    // The file's size, when known, sizes the buffer (one read for a small blob) and refuses a
-    // larger one before reading; the bounded read stands whatever the size said.
-    let size = file.metadata().map_or(0, |m| m.len());
-    let too_large = || too_large(&path.display().to_string(), limit);
-    if size > limit {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(failed)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    let what = path.display().to_string();
+    let file =
+        std::fs::File::open(path).map_err(|e| SignatureError::layout(format!("{what}: {e}")))?;
+    read_bounded(file, limit, &what, SignatureReason::Layout)
 }

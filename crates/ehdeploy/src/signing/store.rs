@@ -66,18 +66,23 @@ pub fn check_digest(digest: &str, bytes: &[u8]) -> Result<(), SignatureError> {
     Ok(())
 }
 
-/// Reads at most `limit` bytes of `reader`; more is an error, and what is beyond is never read.
-/// A failure to read is `io_reason`.
+/// Reads at most `limit` bytes of `file`; more is an error, and what is beyond is never read.
+/// The file's size, when known, refuses a larger file before reading and sizes the buffer
+/// (one read for a small blob); the bounded read stands whatever the size said. A failure to
+/// read is `io_reason`.
 pub fn read_bounded(
-    reader: impl std::io::Read,
+    file: std::fs::File,
     limit: u64,
     what: &str,
     io_reason: SignatureReason,
 ) -> Result<Vec<u8>, SignatureError> {
     use std::io::Read;
-    let mut bytes = Vec::new();
-    reader
-        .take(limit + 1)
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > limit {
+        return Err(too_large(what, limit));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| SignatureError::new(io_reason, format!("{what}: {e}")))?;
     if bytes.len() as u64 > limit {
@@ -87,7 +92,7 @@ pub fn read_bounded(
 }
 
 /// `what` is larger than `limit` bytes, and was not read.
-pub(super) fn too_large(what: &str, limit: u64) -> SignatureError {
+fn too_large(what: &str, limit: u64) -> SignatureError {
     SignatureError::new(
         SignatureReason::TooLarge,
         format!("{what} is larger than {limit} bytes: not read"),

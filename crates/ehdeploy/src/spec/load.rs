@@ -36,6 +36,16 @@ pub struct LoadedSpec {
     pub findings: Vec<Finding>,
 }
 
+impl LoadedSpec {
+    /// The apps Helmsman deploys (`enabled: true`), each with its label, in the spec's order.
+    pub fn enabled_apps(&self) -> impl Iterator<Item = (&String, &crate::spec::App)> {
+        self.state
+            .iter()
+            .flat_map(|s| s.apps.iter().flatten())
+            .filter(|(_, app)| app.enabled == Some(true))
+    }
+}
+
 /// Load DSFs (or Helmsman spec files, recognised by their `stateFiles` key) and merge them in
 /// order: later non-empty values override, lists are appended, mappings merge key by key.
 /// Relative paths in each file resolve against that file's folder.

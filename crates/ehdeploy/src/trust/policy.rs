@@ -49,6 +49,9 @@ pub enum Authority {
         subject: Matcher,
         /// The trusted root's path (none: the built-in production root).
         trusted_root: Option<PathBuf>,
+        /// The trusted root's JSON, read once when the policy is compiled (none: it could not
+        /// be read, or the built-in root is meant).
+        trusted_root_json: Option<String>,
         /// The annotations each of its signatures must carry (`key: value`).
         annotations: IndexMap<String, String>,
     },
@@ -257,18 +260,23 @@ impl TrustPolicy {
                     let issuer = matcher(&k.issuer, &k.issuer_reg_exp, "issuer", &mut bad);
                     let subject = matcher(&k.subject, &k.subject_reg_exp, "subject", &mut bad);
                     let trusted_root = k.trusted_root.as_ref().map(|r| root.join(r));
-                    if let Some(r) = trusted_root.as_ref().filter(|r| !r.is_file()) {
-                        bad(
-                            format!("{at}/keyless/trustedRoot"),
-                            format!("no trusted root file {}", r.display()),
-                        );
-                    }
+                    let trusted_root_json = trusted_root.as_ref().and_then(|r| {
+                        std::fs::read_to_string(r)
+                            .map_err(|e| {
+                                bad(
+                                    format!("{at}/keyless/trustedRoot"),
+                                    format!("no trusted root file {}: {e}", r.display()),
+                                )
+                            })
+                            .ok()
+                    });
                     issuer
                         .zip(subject)
                         .map(|(issuer, subject)| Authority::Keyless {
                             issuer,
                             subject,
                             trusted_root,
+                            trusted_root_json,
                             annotations: a.annotations.clone(),
                         })
                 }
