@@ -329,6 +329,17 @@ def test_a_corrupt_layout_is_unverifiable_even_where_the_policy_only_warns(platf
     assert result.refused == [image] and not result.report.ok
 
 
+def test_an_empty_bundle_folder_changes_no_verdict(platform: pathlib.Path) -> None:
+    layout = platform / "images"
+    (platform / "signatures").mkdir()
+    (platform / "signatures" / "README.md").write_text("bundles of the releases, when there are some")
+    plain = ehdeploy.verify(platform, env="inttest", layout=layout, process_env=False)
+    with_folder = ehdeploy.verify(
+        platform, env="inttest", layout=layout, bundles=platform / "signatures", process_env=False
+    )
+    assert [(i.reference, i.outcome) for i in with_folder.images] == [(i.reference, i.outcome) for i in plain.images]
+
+
 def test_usage_and_other_errors(platform: pathlib.Path) -> None:
     layout = platform / "images"
     # A platform file without `signatures:`: the parity question's recorded error.
@@ -361,5 +372,13 @@ def test_usage_and_other_errors(platform: pathlib.Path) -> None:
     assert e.value.message.startswith(f"cannot read {platform / 'no-such-dsf.yaml'}: ")
     with pytest.raises(ehdeploy.InvalidRequestError):
         ehdeploy.verify(platform, env="inttest", layout=layout, concurrency=-1)
+    # A bundle folder: each of its .json files must be a Sigstore bundle.
+    bundles = platform / "signatures"
+    bundles.mkdir()
+    (bundles / "notes.json").write_text('{"release": "2.11.4"}')
+    with pytest.raises(ehdeploy.IoError) as e:
+        ehdeploy.verify(platform, env="inttest", layout=layout, bundles=[bundles])
+    assert e.value.message.startswith(f"the bundle files: {bundles / 'notes.json'}: not a Sigstore bundle")
+    assert e.value.help is not None and "must be a Sigstore bundle" in e.value.help
     # Nothing was recorded or written by a refused request.
     assert len(log_lines(platform)) == len(log_lines(EXAMPLE))

@@ -28,6 +28,10 @@ pub struct Verify {
     /// Verify offline from this OCI image layout (default: each image's registry).
     #[arg(long, value_name = "DIR")]
     layout: Option<PathBuf>,
+    /// A folder of Sigstore bundle files (`cosign sign --bundle`), besides the platform's
+    /// `signatures.bundles` (repeatable): each bundle counts for the images it signs.
+    #[arg(long = "bundles", value_name = "DIR")]
+    bundles: Vec<PathBuf>,
     /// A registry reached over plain HTTP, never HTTPS (repeatable): only for loopback or
     /// test registries.
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
@@ -80,6 +84,7 @@ pub fn run(args: Verify) -> Result<ExitCode, ApiError> {
         files: files.into_iter().map(PathBuf::from).collect(),
         images,
         layout: args.layout,
+        bundles: args.bundles,
         registry: ehdeploy::signing::RegistryOptions {
             insecure: args.insecure,
             docker_config: args.docker_config.or_else(default_docker_config),

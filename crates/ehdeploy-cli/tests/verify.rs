@@ -103,6 +103,13 @@ fn usage_and_io_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("no/such/layout"), "{stderr}");
+    let out = ehdeploy(&[&OFFLINE[..], &["--bundles", "no/such/bundles"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("the bundle files: no/such/bundles"),
+        "{stderr}"
+    );
     let out = ehdeploy(&[&OFFLINE[..], &["--env", "qa"]].concat());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr)

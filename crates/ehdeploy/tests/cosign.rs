@@ -171,7 +171,7 @@ fn a_huge_or_corrupt_layout_is_refused_without_reading_it_all() {
         .store
         .refs
         .iter()
-        .any(|(r, d, _)| *r == sig_ref && *d == sig_digest));
+        .any(|(r, d, _, _)| *r == sig_ref && *d == sig_digest));
     let path = f.store.blob_path(&sig_digest);
     std::fs::File::create(&path)
         .unwrap()

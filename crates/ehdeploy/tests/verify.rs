@@ -358,6 +358,37 @@ fn check_verifies_every_image_from_the_platforms_layout() {
         ["warning signature/refused inttest.yaml:5"]
     );
     assert_eq!(checked.report.summary.errors, 0);
+    // A bundle folder the platform names: an empty one changes nothing, one that is not there
+    // is an error at the setting.
+    copy.edit(
+        "platform.yaml",
+        "  layout: images\n",
+        "  layout: images\n  bundles: [signatures]\n",
+    );
+    std::fs::create_dir(copy.path("signatures")).unwrap();
+    let checked = api::check(&request).unwrap();
+    assert_eq!(
+        signature(&checked.report),
+        ["warning signature/refused inttest.yaml:5"]
+    );
+    std::fs::remove_dir(copy.path("signatures")).unwrap();
+    let checked = api::check(&request).unwrap();
+    assert_eq!(
+        signature(&checked.report),
+        ["error signature/unverifiable platform.yaml:93"]
+    );
+    let message = &checked
+        .report
+        .findings
+        .iter()
+        .find(|f| f.rule.as_str() == "signature/unverifiable")
+        .unwrap()
+        .message;
+    assert!(
+        message.starts_with("the platform's bundle files cannot be read: "),
+        "{message}"
+    );
+    copy.edit("platform.yaml", "  bundles: [signatures]\n", "");
     // Without its layout, check says so at the setting, and fails.
     std::fs::remove_dir_all(copy.path("images")).unwrap();
     let checked = api::check(&request).unwrap();

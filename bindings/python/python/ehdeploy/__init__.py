@@ -519,6 +519,7 @@ def verify(
     files: Union[PathArg, Sequence[PathArg]] = (),
     images: Union[str, Sequence[str]] = (),
     layout: Optional[PathArg] = None,
+    bundles: Union[PathArg, Sequence[PathArg]] = (),
     insecure_registries: Sequence[str] = (),
     docker_config: Optional[PathArg] = None,
     ca_certificates: Sequence[PathArg] = (),
@@ -538,7 +539,8 @@ def verify(
     image of every enabled app of ``env`` (default: of every environment), or of the DSFs
     ``files`` (merged in order), and the image references ``images``
     (``registry/repository:tag[@digest]``). They are read offline from the OCI image layout
-    ``layout``, else from their registries: hosts in ``insecure_registries`` over plain HTTP,
+    ``layout``, else from their registries, with the Sigstore bundle files of the folders
+    ``bundles`` (besides the platform's ``signatures.bundles``): hosts in ``insecure_registries`` over plain HTTP,
     credentials from the docker ``config.json`` ``docker_config`` (none by default), the PEM
     ``ca_certificates`` trusted besides Mozilla's roots, each request within
     ``timeout_seconds`` (default 30) and tried again ``retries`` times (default 2);
@@ -560,6 +562,8 @@ def verify(
         request["images"] = [images] if isinstance(images, str) else list(images)
     if layout is not None:
         request["layout"] = _path(layout)
+    if bundles:
+        request["bundles"] = _paths(bundles, "bundles")
     registry: Dict[str, Any] = {}
     if insecure_registries:
         registry["insecure"] = (

@@ -19,7 +19,9 @@ use crate::platform::Platform;
 use crate::promotion::{Actor, Event, Evidence};
 use crate::report::{Finding, Report, Severity};
 use crate::rules;
-use crate::signing::{verify_all, ImageStore, ImageVerdict, Job, Layout, DEFAULT_CONCURRENCY};
+use crate::signing::{
+    verify_all, BundleFiles, ImageStore, ImageVerdict, Job, Layout, DEFAULT_CONCURRENCY,
+};
 use crate::source::{Node, NodeKind, SourceMap, Span};
 use crate::spec::{effective_values, LoadOptions, LoadedSpec, ValuesCache};
 use crate::trust::{Outcome, TrustPolicy};
@@ -45,6 +47,10 @@ pub struct VerifyRequest {
     /// An OCI image layout to verify from, offline; without it, each image's registry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<PathBuf>,
+    /// Folders of Sigstore bundle files (`cosign sign --bundle`), besides the platform's
+    /// `signatures.bundles`: each bundle counts for the images it signs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bundles: Vec<PathBuf>,
     /// How registries are reached (feature `registry`).
     #[cfg(feature = "registry")]
     #[serde(default)]
@@ -232,8 +238,16 @@ pub fn verify_with_progress(
         });
     }
     let store = open_store(request)?;
+    let mut folders = platform_bundles(&platform);
+    folders.extend(request.bundles.iter().cloned());
+    let bundles = BundleFiles::open(&folders).map_err(|e| {
+        ApiError::new(ErrorCode::Io, format!("the bundle files: {e}")).with_help(
+            "each file of a bundle folder ending in .json or .sigstore must be a Sigstore bundle",
+        )
+    })?;
+    let store = bundles.over(store.as_ref());
     let concurrency = request.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-    let images = run(store.as_ref(), policy, &targets, concurrency, progress);
+    let images = run(&store, policy, &targets, concurrency, progress);
     findings.extend(verdict_findings(
         &platform, &targets, &images, &sources, true,
     ));
@@ -315,6 +329,17 @@ fn trust_policy(platform: &Platform) -> Result<&TrustPolicy, ApiError> {
         )
         .with_help("add `signatures:` to platform.yaml (docs/signing.md)")
     })
+}
+
+/// The platform's bundle folders (`signatures.bundles`), resolved.
+fn platform_bundles(platform: &Platform) -> Vec<PathBuf> {
+    platform
+        .file
+        .signatures
+        .iter()
+        .flat_map(|s| &s.bundles)
+        .map(|dir| platform.resolve(dir))
+        .collect()
 }
 
 fn open_store(request: &VerifyRequest) -> Result<Box<dyn ImageStore>, ApiError> {
@@ -653,23 +678,36 @@ pub(super) fn check_signatures(
     ) else {
         return Vec::new();
     };
+    let unreadable = |pointer: &str, what: String| {
+        let span = platform.tree.span_at(pointer, false);
+        vec![
+            Finding::new(rules::SIGNATURE_UNVERIFIABLE, Severity::Error, what)
+                .at(sources.location(span, pointer)),
+        ]
+    };
     let layout = match Layout::open(&platform.resolve(dir)) {
         Ok(l) => l,
         Err(e) => {
-            let pointer = "/signatures/layout";
-            let span = platform.tree.span_at(pointer, false);
-            return vec![Finding::new(
-                rules::SIGNATURE_UNVERIFIABLE,
-                Severity::Error,
+            return unreadable(
+                "/signatures/layout",
                 format!("the platform's image layout `{dir}` cannot be read: {e}"),
             )
-            .at(sources.location(span, pointer))];
         }
     };
+    let bundles = match BundleFiles::open(&platform_bundles(platform)) {
+        Ok(b) => b,
+        Err(e) => {
+            return unreadable(
+                "/signatures/bundles",
+                format!("the platform's bundle files cannot be read: {e}"),
+            )
+        }
+    };
+    let store = bundles.over(&layout);
     let mut targets = Vec::new();
     for (env, spec, values) in specs {
         targets.extend(spec_targets(platform, Some(env), spec, values));
     }
-    let images = run(&layout, policy, &targets, DEFAULT_CONCURRENCY, &|_, _| {});
+    let images = run(&store, policy, &targets, DEFAULT_CONCURRENCY, &|_, _| {});
     verdict_findings(platform, &targets, &images, sources, false)
 }

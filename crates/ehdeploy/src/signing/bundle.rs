@@ -169,6 +169,8 @@ pub(super) enum Signer<'a> {
     /// Any certificate identity the trusted root's CAs issued: the caller matches the
     /// verdict's identity and issuer itself (by a regular expression, say).
     AnyIdentity,
+    /// A managed key, as PEM.
+    Key(&'a str),
 }
 
 /// What a verified bundle proves.
@@ -224,10 +226,23 @@ pub(super) fn verify(
     signer: Signer<'_>,
     trusted_root: &str,
 ) -> Result<BundleVerdict, Rejection> {
+    verify_parsed(&parse(bundle)?, subject, signer, trusted_root)
+}
+
+/// The bundle of `json`: `malformed-bundle` when it is not one.
+pub(super) fn parse(json: &str) -> Result<Bundle, BundleError> {
+    Bundle::from_json(json).map_err(|e| BundleError::new(BundleReason::MalformedBundle, e))
+}
+
+/// [`verify`], for a bundle already parsed.
+pub(super) fn verify_parsed(
+    bundle: &Bundle,
+    subject: Subject<'_>,
+    signer: Signer<'_>,
+    trusted_root: &str,
+) -> Result<BundleVerdict, Rejection> {
     let root = TrustedRoot::from_json(trusted_root)
         .map_err(|e| BundleError::new(BundleReason::InvalidTrustedRoot, e))?;
-    let bundle = Bundle::from_json(bundle)
-        .map_err(|e| BundleError::new(BundleReason::MalformedBundle, e))?;
     let artifact: Artifact<'_> = match subject {
         Subject::Bytes(bytes) => Artifact::from_blob(bytes),
         Subject::Digest(digest) => {
@@ -248,20 +263,28 @@ pub(super) fn verify(
     // Whatever the verifier cannot prepare from the root (a key, a log ID, a CA) is the root's.
     let verifier =
         Verifier::new(&root).map_err(|e| BundleError::new(BundleReason::InvalidTrustedRoot, e))?;
+    let key = |pem: &str| {
+        DerPublicKey::from_pem(pem).map_err(|e| BundleError::new(BundleReason::InvalidKey, e))
+    };
     let result = match signer {
         Signer::AnyIdentity => {
-            verifier.verify(artifact, &bundle, &VerificationPolicy::any_identity())?
+            verifier.verify(artifact, bundle, &VerificationPolicy::any_identity())?
         }
         Signer::Expected(Expected::Identity { identity, issuer }) => verifier.verify(
             artifact,
-            &bundle,
+            bundle,
             &VerificationPolicy::new(identity.as_str(), issuer.as_str()),
         )?,
-        Signer::Expected(Expected::Key(pem)) => {
-            let key = DerPublicKey::from_pem(pem)
-                .map_err(|e| BundleError::new(BundleReason::InvalidKey, e))?;
-            verifier.verify(artifact, &bundle, &PublicKeyVerificationPolicy::new(key))?
-        }
+        Signer::Expected(Expected::Key(pem)) => verifier.verify(
+            artifact,
+            bundle,
+            &PublicKeyVerificationPolicy::new(key(pem)?),
+        )?,
+        Signer::Key(pem) => verifier.verify(
+            artifact,
+            bundle,
+            &PublicKeyVerificationPolicy::new(key(pem)?),
+        )?,
     };
     Ok(BundleVerdict {
         identity: result.identity().map(|i| i.to_string()),

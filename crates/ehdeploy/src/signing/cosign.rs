@@ -55,8 +55,12 @@ pub enum SignatureReason {
     InvalidKey,
     /// The signature does not verify with the key.
     SignatureInvalid,
-    /// The payload is not cosign's simple signing JSON.
+    /// The payload is not cosign's simple signing JSON; or a Sigstore bundle that is not one,
+    /// or whose envelope is not an in-toto statement.
     PayloadMalformed,
+    /// A Sigstore bundle that attests something else (an SBOM, a provenance: its statement's
+    /// predicate is not cosign's signature predicate): it does not sign the image.
+    NotASignature,
     /// The payload is for another image digest.
     DigestMismatch,
     /// The payload is for another repository.
@@ -119,6 +123,7 @@ impl SignatureReason {
             SignatureReason::InvalidKey => "invalid-key",
             SignatureReason::SignatureInvalid => "signature-invalid",
             SignatureReason::PayloadMalformed => "payload-malformed",
+            SignatureReason::NotASignature => "not-a-signature",
             SignatureReason::DigestMismatch => "digest-mismatch",
             SignatureReason::ReferenceMismatch => "reference-mismatch",
             SignatureReason::SameKey => "same-key",
@@ -361,9 +366,17 @@ pub fn check_payload(
             format!("the signature is for the repository {reference}, not {name}"),
         ));
     }
-    let optional = payload.optional.unwrap_or_default();
+    check_annotations(&payload.optional.unwrap_or_default(), required)
+}
+
+/// Checks that `found` (a signature's annotations) carries each of `required` with its value:
+/// `annotation-missing`.
+pub(super) fn check_annotations(
+    found: &serde_json::Map<String, serde_json::Value>,
+    required: &IndexMap<String, String>,
+) -> Result<(), SignatureError> {
     for (key, value) in required {
-        match optional.get(key) {
+        match found.get(key) {
             Some(serde_json::Value::String(v)) if v == value => {}
             Some(other) => {
                 return Err(SignatureError::new(

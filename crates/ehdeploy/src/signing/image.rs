@@ -10,7 +10,9 @@ use super::cosign::{
     check_payload, public_key, signatures, verify_with_key, CosignSignature, SignatureError,
     SignatureReason,
 };
+use super::image_bundle::{verify_attached, BundleSigner};
 use super::keyless::{verify_keyless, CertificateIdentity};
+use super::referrers::AttachedBundle;
 use super::store::ImageStore;
 use crate::trust::{
     decide, Authority, AuthorityCheck, ImageDecision, Matcher, Mode, Outcome, TrustPolicy,
@@ -41,11 +43,12 @@ pub struct ImageVerdict {
 }
 
 /// Verifies `image` from the store against the policy's requirement in `environment`: the
-/// digest (pinned, or the tag's), the signatures of its cosign artifact checked for each
-/// authority that counts (with its key, or keylessly with its trusted root, issuer and
-/// subject; the payload for this digest and repository, with the authority's required
-/// annotations), and the decision. An image the store does not have, or a store that cannot
-/// be read, fails every authority: never a pass.
+/// digest (pinned, or the tag's); for each authority that counts, the signatures of its cosign
+/// artifact (with its key, or keylessly with its trusted root, issuer and subject; the payload
+/// for this digest and repository, with the authority's required annotations), then the
+/// Sigstore bundles that sign it (attached as referrers, or files beside the spec); and the
+/// decision. An image the store does not have, or a store that cannot be read, fails every
+/// authority: never a pass.
 pub fn verify_image(
     store: &dyn ImageStore,
     image: &ImageRef,
@@ -58,15 +61,30 @@ pub fn verify_image(
         let signed = signatures(store, &name, &digest)?;
         Ok((digest, signed))
     });
+    // The Sigstore bundles are asked for once, and only when an authority's cosign signatures
+    // do not verify (two more requests to a registry).
+    let bundles = std::cell::OnceCell::new();
     let mut counted: Vec<(Signer, &str)> = Vec::new();
     let mut checks = Vec::new();
+    let mut store_failure = None;
     for authority in &requirement.authorities {
         let outcome = match &found {
             Err(e) => Err(e.clone()),
-            Ok((digest, signed)) => check(policy, authority, signed, &name, digest),
+            Ok((digest, signed)) => {
+                let attached = || {
+                    bundles
+                        .get_or_init(|| store.bundles(&name, digest))
+                        .as_deref()
+                        .map_err(Clone::clone)
+                };
+                check(policy, authority, signed, &attached, &name, digest)
+            }
         };
         let outcome = outcome.and_then(|signer| count_once(&mut counted, signer, authority));
         let failed = outcome.err();
+        if let Some(e) = failed.as_ref().filter(|e| e.reason.is_store_failure()) {
+            store_failure.get_or_insert_with(|| e.to_string());
+        }
         checks.push(AuthorityCheck {
             authority: authority.clone(),
             verified: failed.is_none(),
@@ -76,11 +94,8 @@ pub fn verify_image(
     }
     let mut decision = decide(&requirement, &checks);
     // A store that failed says nothing of the signatures: unverifiable, never "unsigned"
-    // (unless the policy lets the image run without any).
-    let unverifiable = match &found {
-        Err(e) if e.reason.is_store_failure() && !decision.allowed => Some(e.to_string()),
-        _ => None,
-    };
+    // (unless the policy lets the image run without them).
+    let unverifiable = store_failure.filter(|_| !decision.allowed);
     if let Some(why) = &unverifiable {
         decision.reason = Some(TrustReason::Unverifiable);
         decision.message = format!("its signatures could not be read: {why}");
@@ -128,7 +143,7 @@ pub fn digest_of(
 
 /// Who a verified signature proves signed: a key (its raw bytes) or a certificate identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Signer {
+pub(super) enum Signer {
     Key(Vec<u8>),
     Identity(CertificateIdentity),
 }
@@ -160,14 +175,14 @@ fn count_once<'a>(
     })
 }
 
-/// How one authority verifies a signature, prepared once for all of an image's signatures.
+/// How one authority verifies a cosign signature, prepared once for all of an image's
+/// signatures.
 enum Verify<'a> {
     Key(VerificationKey),
     Keyless {
         issuer: &'a Matcher,
         subject: &'a Matcher,
         trusted_root: &'a str,
-        path: Option<&'a std::path::Path>,
     },
 }
 
@@ -182,26 +197,45 @@ impl Verify<'_> {
                 issuer,
                 subject,
                 trusted_root,
-                path,
-            } => verify_keyless(signature, issuer, subject, trusted_root)
-                .map(Signer::Identity)
-                .map_err(|mut e| {
-                    if let (SignatureReason::InvalidTrustedRoot, Some(path)) = (e.reason, path) {
-                        e.message = format!("{} ({})", e.message, path.display());
-                    }
-                    e
-                }),
+            } => verify_keyless(signature, issuer, subject, trusted_root).map(Signer::Identity),
         }
     }
 }
 
-/// The signer when one signature of `signed` verifies for the authority (its key or its
-/// certificate identity) and its payload is for this image, with the authority's required
-/// annotations; else the first reason.
-fn check(
+/// The trusted root an authority names (its JSON, read when the policy was compiled), or the
+/// public-good production root.
+fn trusted_root<'a>(
+    path: Option<&std::path::Path>,
+    json: Option<&'a String>,
+) -> Result<&'a str, SignatureError> {
+    match (path, json) {
+        (None, _) => Ok(super::PRODUCTION_TRUSTED_ROOT),
+        (Some(_), Some(json)) => Ok(json),
+        (Some(path), None) => Err(SignatureError::new(
+            SignatureReason::InvalidTrustedRoot,
+            format!("the trusted root {} could not be read", path.display()),
+        )),
+    }
+}
+
+/// Whether a reason says only that a signature is not of the authority's kind (a key
+/// signature for a keyless authority, an attestation): another signature's reason tells more.
+fn says_little(reason: SignatureReason) -> bool {
+    matches!(
+        reason,
+        SignatureReason::NoCertificate | SignatureReason::NotASignature
+    )
+}
+
+/// The signer when one of the image's cosign signatures `signed`, else one of its Sigstore
+/// bundles (`attached`, asked for only then), verifies for the authority (its key or its
+/// certificate identity) and is for this image, with the authority's required annotations;
+/// else the reason that tells most. A store that fails to give the bundles is that failure.
+fn check<'b>(
     policy: &TrustPolicy,
     authority: &str,
     signed: &[CosignSignature],
+    attached: &dyn Fn() -> Result<&'b [AttachedBundle], SignatureError>,
     name: &str,
     digest: &str,
 ) -> Result<Signer, SignatureError> {
@@ -211,7 +245,12 @@ fn check(
             format!("no authority `{authority}`"),
         ));
     };
-    let verify = match found {
+    let (root_path, root_json) = found.trusted_root();
+    let root = trusted_root(root_path, root_json).map_err(|mut e| {
+        e.message = format!("{} (authority `{authority}`)", e.message);
+        e
+    });
+    let (verify, bundle_signer) = match found {
         Authority::Key { path, pem, .. } => {
             let pem = pem.as_deref().ok_or_else(|| {
                 SignatureError::new(
@@ -219,31 +258,25 @@ fn check(
                     format!("{} could not be read", path.display()),
                 )
             })?;
-            Verify::Key(public_key(pem)?)
+            (Verify::Key(public_key(pem)?), BundleSigner::Key(pem))
         }
         Authority::Keyless {
-            issuer,
-            subject,
-            trusted_root,
-            trusted_root_json,
-            ..
-        } => Verify::Keyless {
-            issuer,
-            subject,
-            path: trusted_root.as_deref(),
-            trusted_root: match (trusted_root, trusted_root_json) {
-                (None, _) => super::PRODUCTION_TRUSTED_ROOT,
-                (Some(_), Some(json)) => json,
-                (Some(path), None) => {
-                    return Err(SignatureError::new(
-                        SignatureReason::InvalidTrustedRoot,
-                        format!("the trusted root {} could not be read", path.display()),
-                    ))
-                }
+            issuer, subject, ..
+        } => (
+            Verify::Keyless {
+                issuer,
+                subject,
+                trusted_root: root.clone()?,
             },
-        },
+            BundleSigner::Keyless { issuer, subject },
+        ),
     };
-    let mut first = None;
+    let mut first: Option<SignatureError> = None;
+    let mut keep = |e: SignatureError| {
+        if first.as_ref().is_none_or(|f| says_little(f.reason)) {
+            first = Some(e);
+        }
+    };
     for signature in signed {
         let outcome = verify.signer(signature).and_then(|signer| {
             check_payload(&signature.payload, name, digest, found.annotations())?;
@@ -251,22 +284,27 @@ fn check(
         });
         match outcome {
             Ok(signer) => return Ok(signer),
-            // A key signature says nothing to a keyless authority: another layer's reason
-            // tells more.
-            Err(e) => {
-                if first
-                    .as_ref()
-                    .is_none_or(|f: &SignatureError| f.reason == SignatureReason::NoCertificate)
-                {
-                    first = Some(e);
-                }
-            }
+            Err(e) => keep(e),
         }
     }
-    Err(first.unwrap_or_else(|| {
-        SignatureError::new(
+    for bundle in attached()? {
+        let outcome = root.clone().and_then(|root| {
+            verify_attached(bundle, &bundle_signer, root, digest, found.annotations())
+        });
+        match outcome {
+            Ok(signer) => return Ok(signer),
+            Err(e) => keep(e),
+        }
+    }
+    Err(match (first, root_path) {
+        (Some(mut e), Some(path)) if e.reason == SignatureReason::InvalidTrustedRoot => {
+            e.message = format!("{} ({})", e.message, path.display());
+            e
+        }
+        (Some(e), _) => e,
+        (None, _) => SignatureError::new(
             SignatureReason::Unsigned,
             format!("no signature for {name}@{digest}"),
-        )
-    }))
+        ),
+    })
 }

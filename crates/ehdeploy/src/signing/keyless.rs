@@ -11,7 +11,7 @@ use sigstore_verify::crypto::parse_certificate_info;
 use sigstore_verify::types::{DerCertificate, Sha256Hash, SignatureBytes};
 use sigstore_verify::{CertificateError, Error, TransparencyLogError};
 
-use super::bundle::{reason_of, verify, BundleReason, Rejection, Signer, Subject};
+use super::bundle::{reason_of, verify, BundleReason, BundleVerdict, Rejection, Signer, Subject};
 use super::cosign::{CosignSignature, SignatureError, SignatureReason};
 use crate::trust::Matcher;
 
@@ -178,7 +178,32 @@ pub fn verify_keyless(
         Signer::AnyIdentity,
         trusted_root,
     )
-    .map_err(|r| rejected(r, signature))?;
+    .map_err(|r| {
+        rejected(
+            r,
+            &|| outside_validity(signature).unwrap_or(false),
+            Rejected {
+                what: "the keyless signature",
+                // The payload's digest is computed here: a log entry for another artifact
+                // is the log's.
+                artifact_mismatch: (
+                    SignatureReason::TlogInvalid,
+                    "the Rekor entry is not this signature's",
+                ),
+            },
+        )
+    })?;
+    matched_identity(verdict, issuer, subject)
+}
+
+/// The certificate identity of a verified keyless verdict, when its OIDC issuer and subject
+/// are the authority's (exactly or by a regular expression): `issuer-mismatch`,
+/// `identity-mismatch`.
+pub(super) fn matched_identity(
+    verdict: BundleVerdict,
+    issuer: &Matcher,
+    subject: &Matcher,
+) -> Result<CertificateIdentity, SignatureError> {
     let found_issuer = verdict.issuer.ok_or_else(|| {
         SignatureError::new(
             SignatureReason::IssuerMismatch,
@@ -222,16 +247,28 @@ fn wanted(m: &Matcher) -> String {
     }
 }
 
-/// The reason of a rejected keyless signature: the bundle's stable reason, refined from the
+/// How a rejection is told: what was rejected, and the reason and words for a verifier's
+/// "artifact mismatch" (which means another thing for a signature whose payload digest is
+/// computed here than for a bundle that names its subject).
+pub(super) struct Rejected {
+    pub(super) what: &'static str,
+    pub(super) artifact_mismatch: (SignatureReason, &'static str),
+}
+
+/// The reason of a rejected signature or bundle: the bundle's stable reason, refined from the
 /// verifier's error where one reason covers several (a certificate: chain, validity, SCT).
-fn rejected(rejection: Rejection, signature: &CosignSignature) -> SignatureError {
+/// `outside_validity` says whether the leaf was outside its validity at the signing time.
+pub(super) fn rejected(
+    rejection: Rejection,
+    outside_validity: &dyn Fn() -> bool,
+    how: Rejected,
+) -> SignatureError {
     let (coarse, verifier) = match &rejection {
         Rejection::Input(e) => (e.reason, None),
         Rejection::Verifier(e) => (reason_of(e), Some(e)),
     };
     // The chain is checked at the integrated time (authenticated by the SET before); a
     // certificate that was not valid then is the certificate's fault, not the chain's.
-    let outside_validity = || outside_validity(signature).unwrap_or(false);
     let reason = match coarse {
         BundleReason::Certificate => match verifier {
             Some(Error::Certificate(CertificateError::Sct(_))) => SignatureReason::SctInvalid,
@@ -252,14 +289,13 @@ fn rejected(rejection: Rejection, signature: &CosignSignature) -> SignatureError
         BundleReason::SignatureInvalid => SignatureReason::SignatureInvalid,
         BundleReason::IdentityMismatch => SignatureReason::IdentityMismatch,
         BundleReason::IssuerMismatch => SignatureReason::IssuerMismatch,
-        // The payload's digest is computed here: a log entry for another artifact, no
-        // verified time (no SET), or a bundle the annotations cannot make are the log's.
-        BundleReason::ArtifactMismatch
-        | BundleReason::Timestamp
+        BundleReason::InvalidKey => SignatureReason::InvalidKey,
+        BundleReason::ArtifactMismatch => how.artifact_mismatch.0,
+        // No verified time (no SET, no timestamp), or a bundle that cannot be read or used.
+        BundleReason::Timestamp
         | BundleReason::MalformedBundle
         | BundleReason::InvalidBundle
         | BundleReason::UnsupportedBundle
-        | BundleReason::InvalidKey
         | BundleReason::InvalidDigest
         | BundleReason::UnsupportedArtifact => SignatureReason::TlogInvalid,
     };
@@ -269,8 +305,8 @@ fn rejected(rejection: Rejection, signature: &CosignSignature) -> SignatureError
     };
     let what = match (reason, coarse) {
         (SignatureReason::InvalidTrustedRoot, _) => "the trusted root",
-        (_, BundleReason::ArtifactMismatch) => "the Rekor entry is not this signature's",
-        _ => "the keyless signature",
+        (_, BundleReason::ArtifactMismatch) => how.artifact_mismatch.1,
+        _ => how.what,
     };
     SignatureError::new(reason, format!("{what}: {message}"))
 }
@@ -281,8 +317,13 @@ fn outside_validity(signature: &CosignSignature) -> Option<bool> {
         .ok()?
         .into_iter()
         .next()?;
-    let info = parse_certificate_info(&leaf).ok()?;
     let rekor: RekorBundle = serde_json::from_str(signature.bundle.as_deref()?).ok()?;
     let time = jiff::Timestamp::from_second(rekor.payload.integrated_time).ok()?;
+    outside_validity_at(&leaf, time)
+}
+
+/// Whether `leaf` was outside its validity at `time`.
+pub(super) fn outside_validity_at(leaf: &DerCertificate, time: jiff::Timestamp) -> Option<bool> {
+    let info = parse_certificate_info(leaf).ok()?;
     Some(time < info.not_before || time > info.not_after)
 }

@@ -10,28 +10,42 @@
 //! conformance suite's must-fail bundles (SET and checkpoint not checked) and to reject the
 //! v0.3 media type; `sigstore-verify` passes all 70 cases, and a test here runs them.
 //!
-//! Every rejection has a stable [`BundleReason`].
+//! Images are verified from an [`ImageStore`] (an OCI layout, or a registry): cosign's
+//! classic signature artifacts and the Sigstore bundles that sign them (attached as referrers,
+//! or [`BundleFiles`] beside the spec), each authority of the trust policy counted once.
+//!
+//! Every rejection has a stable [`BundleReason`] (a bundle alone) or [`SignatureReason`] (an
+//! image).
 
 mod batch;
 mod bundle;
+mod bundle_files;
 mod cosign;
 mod image;
+mod image_bundle;
 mod keyless;
 mod layout;
+mod referrers;
 #[cfg(feature = "registry")]
 mod registry;
 mod store;
 
 pub use batch::{verify_all, Job, DEFAULT_CONCURRENCY};
 pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expected, Subject};
+pub use bundle_files::{BundleFiles, WithBundleFiles, MAX_BUNDLE_FILES};
 pub use cosign::{
     check_payload, public_key, signature_tag, signatures, verify_signature, CosignSignature,
     SignatureError, SignatureReason, BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION,
     SIGNATURE_ANNOTATION, SIMPLESIGNING,
 };
 pub use image::{digest_of, verify_image, ImageVerdict};
+pub use image_bundle::{COSIGN_SIGN_PREDICATE, IN_TOTO_PAYLOAD_TYPE};
 pub use keyless::{keyless_bundle, verify_keyless, CertificateIdentity, BUNDLE_V0_1};
 pub use layout::{Layout, REF_NAME};
+pub use referrers::{
+    attached_bundles, is_bundle_type, referrers_tag, AttachedBundle, Descriptor,
+    BUNDLE_MEDIA_TYPE_PREFIX, MAX_BUNDLES,
+};
 #[cfg(feature = "registry")]
 pub use registry::{Registry, RegistryOptions, MANIFEST_MEDIA_TYPES};
 pub use store::{check_digest, read_bounded, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES};

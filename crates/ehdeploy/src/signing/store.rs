@@ -3,6 +3,7 @@
 //! every answer against its digest; a store that cannot answer is an error, never a pass.
 
 use super::cosign::{SignatureError, SignatureReason};
+use super::referrers::{attached_bundles, referrers_by_tag, AttachedBundle, Descriptor};
 
 /// The largest index, manifest or signature payload read, in bytes: a manifest is a few KB.
 pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
@@ -22,11 +23,25 @@ pub trait ImageStore: Sync {
 
     /// A blob of `name`, its bytes checked against `digest`, at most `limit` bytes.
     fn blob(&self, name: &str, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError>;
+
+    /// The referrers of `name@digest` (OCI 1.1: the manifests whose `subject` it is), as a
+    /// referrers index lists them. By default the referrers tag schema's index
+    /// (`name:sha256-<hex>`); a registry asks its referrers API first.
+    fn referrers(&self, name: &str, digest: &str) -> Result<Vec<Descriptor>, SignatureError> {
+        referrers_by_tag(self, name, digest)
+    }
+
+    /// The Sigstore bundles that sign `name@digest`: by default, those attached as referrers
+    /// ([`super::attached_bundles`]); bundle files beside the spec add theirs
+    /// ([`super::BundleFiles`]).
+    fn bundles(&self, name: &str, digest: &str) -> Result<Vec<AttachedBundle>, SignatureError> {
+        attached_bundles(self, name, digest)
+    }
 }
 
 /// The manifest of `name` at `digest`, read as `T` (none: the store does not have it).
 pub(super) fn image_manifest<T: serde::de::DeserializeOwned>(
-    store: &dyn ImageStore,
+    store: &(impl ImageStore + ?Sized),
     name: &str,
     digest: &str,
 ) -> Result<Option<T>, SignatureError> {

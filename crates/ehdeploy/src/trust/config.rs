@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 ///         inttest: { mode: warn }
 ///   unmatched: deny                # an image no policy names (default: deny)
 ///   layout: images                 # an offline copy of the images, for `ehdeploy check`
+///   bundles: [signatures]          # Sigstore bundle files beside the specs
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -42,6 +43,11 @@ pub struct TrustConfig {
     /// and their signatures offline: `ehdeploy check` verifies every image from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<String>,
+    /// Folders of Sigstore bundle files beside the specs (`cosign sign --bundle`), relative to
+    /// the platform file: each bundle counts for the images it signs, as one attached to the
+    /// image would (`verify` and `check` read them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bundles: Vec<String>,
 }
 
 /// One signer: a key, or a keyless identity.
@@ -54,6 +60,12 @@ pub struct AuthorityConfig {
     /// A keyless signer: the certificate's OIDC issuer and subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyless: Option<KeylessConfig>,
+    /// For a `key` authority: the trusted root (JSON), relative to the platform file, whose
+    /// transparency logs and timestamp authorities verify its Sigstore bundles; default:
+    /// Sigstore's public-good production root. (A keyless authority names its own under
+    /// `keyless`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_root: Option<String>,
     /// Annotations every signature of this authority must carry (`key: value`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub annotations: IndexMap<String, String>,

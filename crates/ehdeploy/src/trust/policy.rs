@@ -38,6 +38,11 @@ pub enum Authority {
         path: PathBuf,
         /// Its text, read once when the policy is compiled (none: it could not be read).
         pem: Option<String>,
+        /// The trusted root whose logs and timestamp authorities verify its Sigstore bundles
+        /// (none: the built-in production root).
+        trusted_root: Option<PathBuf>,
+        /// The trusted root's JSON, read once when the policy is compiled.
+        trusted_root_json: Option<String>,
         /// The annotations each of its signatures must carry (`key: value`).
         annotations: IndexMap<String, String>,
     },
@@ -65,6 +70,23 @@ impl Authority {
             Authority::Key { annotations, .. } | Authority::Keyless { annotations, .. } => {
                 annotations
             }
+        }
+    }
+
+    /// The trusted root it names (its path, and its JSON when it could be read); none: the
+    /// built-in production root.
+    pub fn trusted_root(&self) -> (Option<&Path>, Option<&String>) {
+        match self {
+            Authority::Key {
+                trusted_root,
+                trusted_root_json,
+                ..
+            }
+            | Authority::Keyless {
+                trusted_root,
+                trusted_root_json,
+                ..
+            } => (trusted_root.as_deref(), trusted_root_json.as_ref()),
         }
     }
 }
@@ -239,7 +261,19 @@ impl TrustPolicy {
                     }
                 }
             };
+            let read_root = |path: &Path, at: String, bad: &mut dyn FnMut(String, String)| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| bad(at, format!("no trusted root file {}: {e}", path.display())))
+                    .ok()
+            };
             let authority = match (&a.key, &a.keyless) {
+                (None, Some(_)) if a.trusted_root.is_some() => {
+                    bad(
+                        format!("{at}/trustedRoot"),
+                        "a keyless authority names its trusted root under `keyless`".into(),
+                    );
+                    None
+                }
                 (Some(key), None) => {
                     let path = root.join(key);
                     let pem = std::fs::read_to_string(&path)
@@ -250,9 +284,15 @@ impl TrustPolicy {
                             )
                         })
                         .ok();
+                    let trusted_root = a.trusted_root.as_ref().map(|r| root.join(r));
+                    let trusted_root_json = trusted_root
+                        .as_ref()
+                        .and_then(|r| read_root(r, format!("{at}/trustedRoot"), &mut bad));
                     Some(Authority::Key {
                         path,
                         pem,
+                        trusted_root,
+                        trusted_root_json,
                         annotations: a.annotations.clone(),
                     })
                 }
@@ -260,16 +300,9 @@ impl TrustPolicy {
                     let issuer = matcher(&k.issuer, &k.issuer_reg_exp, "issuer", &mut bad);
                     let subject = matcher(&k.subject, &k.subject_reg_exp, "subject", &mut bad);
                     let trusted_root = k.trusted_root.as_ref().map(|r| root.join(r));
-                    let trusted_root_json = trusted_root.as_ref().and_then(|r| {
-                        std::fs::read_to_string(r)
-                            .map_err(|e| {
-                                bad(
-                                    format!("{at}/keyless/trustedRoot"),
-                                    format!("no trusted root file {}: {e}", r.display()),
-                                )
-                            })
-                            .ok()
-                    });
+                    let trusted_root_json = trusted_root
+                        .as_ref()
+                        .and_then(|r| read_root(r, format!("{at}/keyless/trustedRoot"), &mut bad));
                     issuer
                         .zip(subject)
                         .map(|(issuer, subject)| Authority::Keyless {

@@ -95,8 +95,10 @@ pub fn signature_tag(digest: &str) -> String {
     format!("{}.sig", digest.replacen(':', "-", 1))
 }
 
-/// An OCI manifest and the blobs it names (config and layers).
+/// An OCI manifest (or index) and the blobs it names (config and layers).
 pub struct Artifact {
+    /// The manifest's media type.
+    pub media_type: &'static str,
     /// The manifest's bytes.
     pub manifest: Vec<u8>,
     /// The blobs it names.
@@ -122,6 +124,7 @@ pub fn image(content: &str) -> Artifact {
     }))
     .unwrap();
     Artifact {
+        media_type: OCI_MANIFEST,
         manifest,
         blobs: vec![config, layer],
     }
@@ -171,7 +174,68 @@ pub fn annotated_signature_artifact(layers: &[SignatureLayer]) -> Artifact {
     .unwrap();
     let mut blobs = vec![config];
     blobs.extend(layers.iter().map(|(payload, _)| payload.clone()));
-    Artifact { manifest, blobs }
+    Artifact {
+        media_type: OCI_MANIFEST,
+        manifest,
+        blobs,
+    }
+}
+
+/// The media type of an OCI image index.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// The media type (and artifact type) of a Sigstore bundle v0.3, as cosign v3 attaches it.
+pub const BUNDLE_V0_3: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+/// A referrer holding `bundle` (its JSON) for the image `subject` (the image's manifest: its
+/// digest and size are the subject descriptor's), as cosign v3 attaches a Sigstore bundle:
+/// artifact type and layer of the bundle's media type, the empty config.
+pub fn bundle_referrer(subject: &Artifact, bundle: &str) -> Artifact {
+    referrer(subject, BUNDLE_V0_3, bundle.as_bytes())
+}
+
+/// A referrer of `artifact_type` for the image `subject`, whose one layer (of that media type)
+/// is `content`.
+pub fn referrer(subject: &Artifact, artifact_type: &str, content: &[u8]) -> Artifact {
+    let config = b"{}".to_vec();
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": artifact_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(&config), "size": config.len()},
+        "layers": [{"mediaType": artifact_type, "digest": digest(content), "size": content.len()}],
+        "subject": {"mediaType": subject.media_type, "digest": subject.digest(), "size": subject.manifest.len()},
+        "annotations": {"dev.sigstore.bundle.content": "dsse-envelope"}
+    }))
+    .unwrap();
+    Artifact {
+        media_type: OCI_MANIFEST,
+        manifest,
+        blobs: vec![config, content.to_vec()],
+    }
+}
+
+/// The referrers tag schema's index (`sha256-<hex>` of the subject) listing `referrers`.
+pub fn referrers_index(referrers: &[&Artifact]) -> Artifact {
+    let manifests: Vec<serde_json::Value> = referrers
+        .iter()
+        .map(|r| {
+            let m: serde_json::Value = serde_json::from_slice(&r.manifest).unwrap();
+            json!({
+                "mediaType": r.media_type, "digest": r.digest(), "size": r.manifest.len(),
+                "artifactType": m["artifactType"]
+            })
+        })
+        .collect();
+    let manifest = serde_json::to_vec(
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}),
+    )
+    .unwrap();
+    Artifact {
+        media_type: OCI_INDEX,
+        manifest,
+        blobs: Vec::new(),
+    }
 }
 
 /// Where a fixture puts artifacts: `put` stores the artifact's blobs and its manifest under
@@ -188,8 +252,11 @@ pub struct LayoutWriter {
     pub root: PathBuf,
     /// The repository the tags are of.
     pub repository: String,
-    /// The references written: (`repository:tag`, digest, size).
-    pub refs: Vec<(String, String, usize)>,
+    /// The references written: (`repository:tag`, digest, size, media type).
+    pub refs: Vec<(String, String, usize, &'static str)>,
+    /// Manifests listed without a name, as `oras copy -r --to-oci-layout` lists referrers:
+    /// (digest, size, artifact type).
+    pub unnamed: Vec<(String, usize, String)>,
 }
 
 impl LayoutWriter {
@@ -200,6 +267,7 @@ impl LayoutWriter {
             root,
             repository: repository.to_string(),
             refs: Vec::new(),
+            unnamed: Vec::new(),
         }
     }
 
@@ -218,17 +286,20 @@ impl LayoutWriter {
     }
 
     fn write_index(&self) {
-        let manifests: Vec<serde_json::Value> = self
+        let mut manifests: Vec<serde_json::Value> = self
             .refs
             .iter()
-            .map(|(r, d, size)| {
+            .map(|(r, d, size, media_type)| {
                 json!({
-                    "mediaType": OCI_MANIFEST,
+                    "mediaType": media_type,
                     "digest": d, "size": size,
                     "annotations": {"org.opencontainers.image.ref.name": r}
                 })
             })
             .collect();
+        manifests.extend(self.unnamed.iter().map(|(d, size, artifact_type)| {
+            json!({"mediaType": OCI_MANIFEST, "digest": d, "size": size, "artifactType": artifact_type})
+        }));
         let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
         std::fs::write(
             self.root.join("index.json"),
@@ -246,9 +317,31 @@ impl LayoutWriter {
             self.blob(blob);
         }
         let d = self.blob(&artifact.manifest);
-        self.refs.retain(|(r, _, _)| r != reference);
-        self.refs
-            .push((reference.to_string(), d.clone(), artifact.manifest.len()));
+        self.refs.retain(|(r, _, _, _)| r != reference);
+        self.refs.push((
+            reference.to_string(),
+            d.clone(),
+            artifact.manifest.len(),
+            artifact.media_type,
+        ));
+        self.write_index();
+        d
+    }
+}
+
+impl LayoutWriter {
+    /// Stores `artifact` unnamed, listed in the index with its artifact type (as oras lists a
+    /// referrer); its digest.
+    pub fn put_unnamed(&mut self, artifact: &Artifact, artifact_type: &str) -> String {
+        for blob in &artifact.blobs {
+            self.blob(blob);
+        }
+        let d = self.blob(&artifact.manifest);
+        self.unnamed.push((
+            d.clone(),
+            artifact.manifest.len(),
+            artifact_type.to_string(),
+        ));
         self.write_index();
         d
     }

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 
-use super::cosign_fixture::{digest, openssl, Artifact, Store, OCI_MANIFEST};
+use super::cosign_fixture::{digest, openssl, Artifact, Store};
 pub use server::free_port;
 use server::{http_probe, on_path, Server};
 
@@ -415,7 +415,7 @@ impl Store for Pusher {
         for blob in &artifact.blobs {
             self.blob(blob);
         }
-        self.manifest(tag, &artifact.manifest, OCI_MANIFEST)
+        self.manifest(tag, &artifact.manifest, artifact.media_type)
     }
 }
 

@@ -536,8 +536,8 @@ class Steps implements Serializable {
     /**
      * ehdeployVerify: `verify`, the images of the platform's environments (or of `env`, of the
      * DSFs `files`, and the image references `images`) against the platform file's trust
-     * policy, offline from the OCI layout `layout` or from their registries: one verdict per
-     * image; with `pin` the verified digests as file changes (written with `write`); with
+     * policy, offline from the OCI layout `layout` or from their registries, with the Sigstore
+     * bundle files of the folders `bundles`: one verdict per image; with `pin` the verified digests as file changes (written with `write`); with
      * `candidate` the result as `signatures-verified` evidence in its audit log. Registry
      * requests take at most `timeoutSeconds` each and are tried again `retries` times. Through
      * `<cli> verify ... --format json` on the agent, where the registries and the docker
@@ -560,7 +560,8 @@ class Steps implements Serializable {
                                          timeoutSeconds: config.timeoutSeconds, retries: config.retries])
         Map request = withCommon(config, [platform   : config.platform, environment: config.env,
                                           files      : asList(config.files) ?: null, images: asList(config.images) ?: null,
-                                          layout     : config.layout, registry: registry ?: null,
+                                          layout     : config.layout, bundles: asList(config.bundles) ?: null,
+                                          registry   : registry ?: null,
                                           concurrency: config.concurrency, pin: config.pin as boolean,
                                           write      : config.write as boolean, candidate: config.candidate, actor: actor])
         Map answer = config['native'] ? ask(config, 'verify', request) : verifyCli(config, request)
@@ -1016,6 +1017,7 @@ class Steps implements Serializable {
                 args += [flag, request[key].toString()]
             }
         }
+        (request.bundles as List ?: []).each { args += ['--bundles', it.toString()] }
         Map registry = request.registry as Map ?: [:]
         (registry.insecure as List ?: []).each { args += ['--insecure-registry', it.toString()] }
         if (registry.dockerConfig != null) {

@@ -11,6 +11,9 @@
 //!   are not. A registry that fails is an error (`unreachable`, `registry-status`,
 //!   `bad-response`, `too-large`, `content-mismatch`), never "not there": only a `404` (or a
 //!   `MANIFEST_UNKNOWN` / `NAME_UNKNOWN` error) is.
+//! - Referrers (Sigstore bundles attached to an image) come from the referrers API; a registry
+//!   without it (`404`, as Distribution 2.x answers) is asked for the referrers tag schema's
+//!   index instead. Only the API's first page is read.
 
 mod auth;
 mod options;
@@ -27,6 +30,7 @@ use sha2::{Digest, Sha256, Sha512};
 use self::auth::{challenges, parse_token, Challenge, Preset, Remembered};
 use self::options::{tls_config, Credential, Credentials};
 use super::cosign::{SignatureError, SignatureReason};
+use super::referrers::{referrers_by_tag, Descriptor, ReferrersIndex};
 use super::store::{check_digest, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES};
 use crate::http::{
     agent_config, error_body, quote, read_body, transport, with_retries, Failure, Transport,
@@ -827,6 +831,36 @@ impl ImageStore for Registry {
             check_header_digest(header, &answer.body, &answer.url)?;
         }
         Ok(Some(answer.body))
+    }
+
+    fn referrers(&self, name: &str, digest: &str) -> Result<Vec<Descriptor>, SignatureError> {
+        if sha256_hex(digest).is_none() {
+            return Ok(Vec::new());
+        }
+        let target = self.target(name)?;
+        let answer = self.get(
+            &target,
+            &format!("referrers/{digest}"),
+            Some(MANIFEST_MEDIA_TYPES[1]),
+            MAX_DOCUMENT_BYTES,
+        )?;
+        match answer.status {
+            // No referrers API: the tag schema's index, if the image has one.
+            404 | 405 => referrers_by_tag(self, name, digest),
+            200 => serde_json::from_slice::<ReferrersIndex>(&answer.body)
+                .map(|index| index.manifests)
+                .map_err(|e| {
+                    SignatureError::new(
+                        SignatureReason::BadResponse,
+                        format!(
+                            "{} answered a body that is not a referrers index ({e}), starting {:?}",
+                            answer.url,
+                            quote(&answer.body)
+                        ),
+                    )
+                }),
+            _ => Err(self.status_error(&target, &answer)),
+        }
     }
 
     fn blob(&self, name: &str, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError> {
