@@ -340,6 +340,16 @@ fn a_registry_that_is_down_is_unreachable() {
         "{message}"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
+    // No policy names the image, so no authority is asked: still unverifiable, never "no
+    // policy" as if the registry had answered.
+    let v = verify(
+        &client(&[&host]),
+        &format!("{host}/team/api:1.0.0"),
+        &TrustPolicy::default(),
+    );
+    assert!(v.checks.is_empty(), "{v:?}");
+    assert_eq!(v.outcome, Outcome::Unverifiable, "{v:?}");
+    assert_eq!(v.decision.reason, Some(TrustReason::Unverifiable));
 }
 
 #[test]

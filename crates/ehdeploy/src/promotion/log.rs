@@ -106,7 +106,8 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` in lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     hex_digits(bytes).map(char::from).collect()
 }
 
@@ -371,8 +372,8 @@ fn parse_line(raw: &str, n: u64) -> Result<LogEntry, LogProblem> {
     Ok(entry)
 }
 
-/// Whether `hex` is the SHA-256 of `bytes`, in lowercase hex.
-fn hash_is(bytes: &[u8], hex: &str) -> bool {
+/// Whether `hex` is the SHA-256 of `bytes`, in lowercase hex (nothing allocated).
+pub(crate) fn hash_is(bytes: &[u8], hex: &str) -> bool {
     hex_digits(&Sha256::digest(bytes)).eq(hex.bytes())
 }
 

@@ -30,12 +30,12 @@ pub use config::{
     WeeklyWindow,
 };
 pub use event::{Actor, Artifact, Artifacts, Event};
-#[cfg_attr(not(feature = "signatures"), allow(unused_imports))]
-pub(crate) use log::sha256_hex;
 pub use log::{
     entry_line, record, replay, verify, Decision, LogEntry, LogError, LogProblem, ProblemCode,
     Recorded, Replayed, Verified, GENESIS,
 };
+#[cfg_attr(not(feature = "signatures"), allow(unused_imports))]
+pub(crate) use log::{hash_is, hex, sha256_hex};
 pub use pipeline::{Frozen, Hotfix, Pipeline, Stage, Weekly};
 pub use refusal::{Reason, ReasonCode, Refusal};
 pub use state::{

@@ -66,7 +66,12 @@ pub fn verify_image(
     let bundles = std::cell::OnceCell::new();
     let mut counted: Vec<(Signer, &str)> = Vec::new();
     let mut checks = Vec::new();
-    let mut store_failure = None;
+    // The first failure of the store, whether the image's digest and signatures could not be
+    // read (even when no authority counts) or an authority's bundles could not.
+    let mut store_failure = match &found {
+        Err(e) if e.reason.is_store_failure() => Some(e.to_string()),
+        _ => None,
+    };
     for authority in &requirement.authorities {
         let outcome = match &found {
             Err(e) => Err(e.clone()),

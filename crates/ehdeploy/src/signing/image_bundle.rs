@@ -21,6 +21,7 @@ use super::cosign::{check_annotations, public_key, SignatureError, SignatureReas
 use super::image::Signer;
 use super::keyless::{matched_identity, outside_validity_at, rejected, Rejected};
 use super::referrers::AttachedBundle;
+use crate::promotion::hex;
 use crate::trust::Matcher;
 
 /// The predicate type of cosign's image signature statement.
@@ -117,10 +118,6 @@ impl Signed {
             Signed::Message { digest } => digest.iter().cloned().collect(),
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How an authority verifies a bundle.

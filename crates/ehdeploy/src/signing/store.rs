@@ -71,8 +71,8 @@ pub fn check_digest(digest: &str, bytes: &[u8]) -> Result<(), SignatureError> {
             format!("`{digest}` is not a sha256 digest"),
         ));
     };
-    let actual = crate::promotion::sha256_hex(bytes);
-    if actual != hex {
+    if !crate::promotion::hash_is(bytes, hex) {
+        let actual = crate::promotion::sha256_hex(bytes);
         return Err(SignatureError::new(
             SignatureReason::ContentMismatch,
             format!("the content of {digest} is sha256:{actual}: not what was asked for"),

@@ -36,6 +36,7 @@ use crate::http::{
     agent_config, error_body, quote, read_body, transport, with_retries, Failure, Transport,
     ERROR_BODY_LIMIT,
 };
+use crate::promotion::hex;
 
 /// The manifest media types asked for (`Accept`) and taken: OCI image manifest and index,
 /// docker v2 manifest and manifest list.
@@ -778,10 +779,6 @@ fn join(base: &str, location: &str) -> String {
 /// `error`, saying which URL answered.
 fn from(url: &str, error: SignatureError) -> SignatureError {
     SignatureError::new(error.reason, format!("{url}: {}", error.message))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `tag` is a tag as the distribution spec writes them.
