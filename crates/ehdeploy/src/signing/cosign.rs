@@ -250,21 +250,20 @@ pub fn signatures(
         ));
     }
     let mut out = Vec::new();
-    for layer in &manifest.layers {
+    for layer in manifest.layers {
         if layer.media_type != SIMPLESIGNING {
             continue;
         }
-        let annotations = &layer.annotations;
-        let Some(signature) = annotations.get(SIGNATURE_ANNOTATION) else {
+        let mut annotations = layer.annotations;
+        let Some(signature) = annotations.remove(SIGNATURE_ANNOTATION) else {
             continue;
         };
-        let annotated = |key: &str| annotations.get(key).cloned();
         out.push(CosignSignature {
             payload: store.blob(name, &layer.digest, MAX_DOCUMENT_BYTES)?,
-            signature: signature.clone(),
-            certificate: annotated(CERTIFICATE_ANNOTATION),
-            chain: annotated(CHAIN_ANNOTATION),
-            bundle: annotated(BUNDLE_ANNOTATION),
+            signature,
+            certificate: annotations.remove(CERTIFICATE_ANNOTATION),
+            chain: annotations.remove(CHAIN_ANNOTATION),
+            bundle: annotations.remove(BUNDLE_ANNOTATION),
         });
     }
     Ok(out)
@@ -281,6 +280,32 @@ pub fn public_key(pem: &str) -> Result<VerificationKey, SignatureError> {
                 format!("not a public key: {e}"),
             )
         })
+}
+
+/// A PEM public key parsed once (when a trust policy is compiled), shared by every image
+/// verified with it: the key, or why the PEM is not one ([`public_key`]'s error).
+#[derive(Clone)]
+pub struct ParsedKey(std::sync::Arc<Result<VerificationKey, SignatureError>>);
+
+impl ParsedKey {
+    /// Parses `pem` ([`public_key`]); an invalid key is kept as its error.
+    pub fn parse(pem: &str) -> ParsedKey {
+        ParsedKey(std::sync::Arc::new(public_key(pem)))
+    }
+
+    /// The key, or why the PEM is not one.
+    pub fn get(&self) -> Result<&VerificationKey, &SignatureError> {
+        self.0.as_ref().as_ref()
+    }
+}
+
+impl std::fmt::Debug for ParsedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.get() {
+            Ok(key) => write!(f, "ParsedKey({:?})", key.scheme()),
+            Err(e) => write!(f, "ParsedKey(Err({e:?}))"),
+        }
+    }
 }
 
 /// Verifies one signature with `key`, then that its payload is a cosign container image

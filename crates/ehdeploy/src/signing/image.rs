@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use sigstore_verify::crypto::VerificationKey;
 
 use super::cosign::{
-    check_payload, public_key, signatures, verify_with_key, CosignSignature, SignatureError,
-    SignatureReason,
+    check_payload, signatures, verify_with_key, CosignSignature, SignatureError, SignatureReason,
 };
 use super::keyless::{verify_keyless, CertificateIdentity};
 use super::store::ImageStore;
@@ -162,7 +161,7 @@ fn count_once<'a>(
 
 /// How one authority verifies a signature, prepared once for all of an image's signatures.
 enum Verify<'a> {
-    Key(VerificationKey),
+    Key(&'a VerificationKey),
     Keyless {
         issuer: &'a Matcher,
         subject: &'a Matcher,
@@ -212,14 +211,14 @@ fn check(
         ));
     };
     let verify = match found {
-        Authority::Key { path, pem, .. } => {
-            let pem = pem.as_deref().ok_or_else(|| {
+        Authority::Key { path, key, .. } => {
+            let key = key.as_ref().ok_or_else(|| {
                 SignatureError::new(
                     SignatureReason::InvalidKey,
                     format!("{} could not be read", path.display()),
                 )
             })?;
-            Verify::Key(public_key(pem)?)
+            Verify::Key(key.get().map_err(SignatureError::clone)?)
         }
         Authority::Keyless {
             issuer,

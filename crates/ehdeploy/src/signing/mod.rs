@@ -26,8 +26,8 @@ pub use batch::{verify_all, Job, DEFAULT_CONCURRENCY};
 pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expected, Subject};
 pub use cosign::{
     check_payload, public_key, signature_tag, signatures, verify_signature, CosignSignature,
-    SignatureError, SignatureReason, BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION,
-    SIGNATURE_ANNOTATION, SIMPLESIGNING,
+    ParsedKey, SignatureError, SignatureReason, BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION,
+    CHAIN_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLESIGNING,
 };
 pub use image::{digest_of, verify_image, ImageVerdict};
 pub use keyless::{keyless_bundle, verify_keyless, CertificateIdentity, BUNDLE_V0_1};

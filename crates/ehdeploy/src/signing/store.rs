@@ -2,6 +2,8 @@
 //! ([`super::Layout`]) or a registry. Verification asks a store three questions and checks
 //! every answer against its digest; a store that cannot answer is an error, never a pass.
 
+use sha2::Digest;
+
 use super::cosign::{SignatureError, SignatureReason};
 
 /// The largest index, manifest or signature payload read, in bytes: a manifest is a few KB.
@@ -56,8 +58,17 @@ pub fn check_digest(digest: &str, bytes: &[u8]) -> Result<(), SignatureError> {
             format!("`{digest}` is not a sha256 digest"),
         ));
     };
-    let actual = crate::promotion::sha256_hex(bytes);
-    if actual != hex {
+    // Compared as hex written on the stack; a `String` of it only for the error.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut actual = [0u8; 64];
+    for (pair, byte) in actual.chunks_exact_mut(2).zip(sha2::Sha256::digest(bytes)) {
+        pair.copy_from_slice(&[
+            DIGITS[usize::from(byte >> 4)],
+            DIGITS[usize::from(byte & 15)],
+        ]);
+    }
+    if actual != hex.as_bytes() {
+        let actual = crate::promotion::sha256_hex(bytes);
         return Err(SignatureError::new(
             SignatureReason::ContentMismatch,
             format!("the content of {digest} is sha256:{actual}: not what was asked for"),
@@ -73,11 +84,22 @@ pub fn check_digest(digest: &str, bytes: &[u8]) -> Result<(), SignatureError> {
 pub fn read_bounded(
     file: std::fs::File,
     limit: u64,
-    what: &str,
+    what: impl std::fmt::Display,
+    io_reason: SignatureReason,
+) -> Result<Vec<u8>, SignatureError> {
+    let size = file.metadata().map_or(0, |m| m.len());
+    read_sized(file, size, limit, what, io_reason)
+}
+
+/// [`read_bounded`] of a file whose size the caller already has (from its metadata).
+pub(super) fn read_sized(
+    file: std::fs::File,
+    size: u64,
+    limit: u64,
+    what: impl std::fmt::Display,
     io_reason: SignatureReason,
 ) -> Result<Vec<u8>, SignatureError> {
     use std::io::Read;
-    let size = file.metadata().map_or(0, |m| m.len());
     if size > limit {
         return Err(too_large(what, limit));
     }
@@ -92,7 +114,7 @@ pub fn read_bounded(
 }
 
 /// `what` is larger than `limit` bytes, and was not read.
-fn too_large(what: &str, limit: u64) -> SignatureError {
+fn too_large(what: impl std::fmt::Display, limit: u64) -> SignatureError {
     SignatureError::new(
         SignatureReason::TooLarge,
         format!("{what} is larger than {limit} bytes: not read"),

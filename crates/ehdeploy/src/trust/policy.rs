@@ -38,6 +38,10 @@ pub enum Authority {
         path: PathBuf,
         /// Its text, read once when the policy is compiled (none: it could not be read).
         pem: Option<String>,
+        /// The key in `pem`, parsed once when the policy is compiled (none: it could not be
+        /// read; an error: it is not a public key).
+        #[cfg(feature = "signatures")]
+        key: Option<crate::signing::ParsedKey>,
         /// The annotations each of its signatures must carry (`key: value`).
         annotations: IndexMap<String, String>,
     },
@@ -252,6 +256,8 @@ impl TrustPolicy {
                         .ok();
                     Some(Authority::Key {
                         path,
+                        #[cfg(feature = "signatures")]
+                        key: pem.as_deref().map(crate::signing::ParsedKey::parse),
                         pem,
                         annotations: a.annotations.clone(),
                     })
