@@ -5,6 +5,8 @@
 //! image's digest and repository (the `sigstore` crate's key verifier does not check that) and
 //! carries the annotations its authority requires.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -177,31 +179,35 @@ pub struct CosignSignature {
 
 /// cosign's simple signing payload.
 #[derive(Debug, Deserialize)]
-struct Payload {
-    critical: Critical,
+struct Payload<'a> {
+    #[serde(borrow)]
+    critical: Critical<'a>,
     /// The signer's annotations (`cosign sign -a key=value`); `null` when none.
     #[serde(default)]
     optional: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Its texts are borrowed from the payload where they need no unescaping.
 #[derive(Debug, Deserialize)]
-struct Critical {
-    identity: Identity,
-    image: Image,
-    #[serde(rename = "type")]
-    kind: String,
+struct Critical<'a> {
+    #[serde(borrow)]
+    identity: Identity<'a>,
+    #[serde(borrow)]
+    image: Image<'a>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Identity {
-    #[serde(rename = "docker-reference")]
-    reference: String,
+struct Identity<'a> {
+    #[serde(rename = "docker-reference", borrow)]
+    reference: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Image {
-    #[serde(rename = "docker-manifest-digest")]
-    digest: String,
+struct Image<'a> {
+    #[serde(rename = "docker-manifest-digest", borrow)]
+    digest: Cow<'a, str>,
 }
 
 /// What a signature artifact's manifest is read for: its layers (an OCI image manifest; only
@@ -374,7 +380,7 @@ pub fn check_payload(
         ));
     }
     // cosign signs the repository as given (`registry/repo`, sometimes with a tag).
-    let reference = critical.identity.reference.as_str();
+    let reference: &str = &critical.identity.reference;
     let repository = reference.rsplit_once('@').map_or(reference, |(r, _)| r);
     let repository = match repository.rsplit_once(':') {
         Some((r, tag)) if !tag.contains('/') => r,

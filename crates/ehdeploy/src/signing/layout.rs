@@ -157,15 +157,18 @@ impl Layout {
         names.into_iter()
     }
 
-    /// The hex and path of a blob, for a well-formed sha256 digest.
-    fn blob_path<'a>(&self, digest: &'a str) -> Option<(&'a str, PathBuf)> {
-        sha256_hex(digest).map(|hex| (hex, self.blobs.join(hex)))
+    /// The blob of a well-formed sha256 digest.
+    fn blob_path<'a>(&'a self, digest: &'a str) -> Option<Blob<'a>> {
+        sha256_hex(digest).map(|hex| Blob {
+            blobs: &self.blobs,
+            hex,
+        })
     }
 
-    /// Opens the blob `hex` (at `path`) for reading: relative to the folder's handle where
-    /// there is one, so that the layout's path is not walked again for every blob.
-    /// `nonblocking`: a FIFO does not wait for a writer (and is then not a regular file).
-    fn open_blob(&self, hex: &str, path: &Path, nonblocking: bool) -> std::io::Result<File> {
+    /// Opens a blob for reading: relative to the folder's handle where there is one, so that
+    /// the layout's path is not walked again for every blob. `nonblocking`: a FIFO does not
+    /// wait for a writer (and is then not a regular file).
+    fn open_blob(&self, blob: &Blob<'_>, nonblocking: bool) -> std::io::Result<File> {
         #[cfg(unix)]
         {
             use rustix::fs::{Mode, OFlags};
@@ -178,7 +181,7 @@ impl Layout {
             match &self.blobs_dir {
                 Some(dir) => rustix::fs::openat(
                     dir.as_ref(),
-                    hex,
+                    blob.hex,
                     OFlags::RDONLY | OFlags::CLOEXEC | extra,
                     Mode::empty(),
                 )
@@ -187,13 +190,13 @@ impl Layout {
                 None => std::fs::OpenOptions::new()
                     .read(true)
                     .custom_flags(extra.bits() as i32)
-                    .open(path),
+                    .open(blob.path()),
             }
         }
         #[cfg(not(unix))]
         {
-            let _ = (hex, nonblocking);
-            File::open(path)
+            let _ = nonblocking;
+            File::open(blob.path())
         }
     }
 }
@@ -204,30 +207,30 @@ impl ImageStore for Layout {
     }
 
     fn manifest(&self, _name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError> {
-        let Some((hex, path)) = self.blob_path(digest) else {
+        let Some(blob) = self.blob_path(digest) else {
             return Ok(None);
         };
         // Opened once, without a `stat` of the path first (and never waiting on a FIFO): a
         // manifest that is not there, or not a regular file, is none; one that is there and
         // cannot be read is an error.
-        let file = match self.open_blob(hex, &path, true) {
+        let file = match self.open_blob(&blob, true) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !path.is_file() => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !blob.path().is_file() => {
                 return Ok(None)
             }
-            Err(e) => return Err(SignatureError::layout(format!("{}: {e}", path.display()))),
+            Err(e) => return Err(SignatureError::layout(format!("{blob}: {e}"))),
         };
         let size = match file.metadata() {
             Ok(m) if m.is_file() => m.len(),
             Ok(_) => return Ok(None),
-            Err(_) if !path.is_file() => return Ok(None),
+            Err(_) if !blob.path().is_file() => return Ok(None),
             Err(_) => 0,
         };
         let bytes = read_sized(
             file,
             size,
             MAX_DOCUMENT_BYTES,
-            path.display(),
+            &blob,
             SignatureReason::Layout,
         )?;
         check_digest(digest, &bytes)?;
@@ -235,19 +238,37 @@ impl ImageStore for Layout {
     }
 
     fn blob(&self, _name: &str, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError> {
-        let Some((hex, path)) = self.blob_path(digest) else {
+        let Some(blob) = self.blob_path(digest) else {
             return Err(SignatureError::new(
                 SignatureReason::BadResponse,
                 format!("`{digest}` is not a sha256 digest"),
             ));
         };
-        let what = path.display();
         let file = self
-            .open_blob(hex, &path, false)
-            .map_err(|e| SignatureError::layout(format!("{what}: {e}")))?;
-        let bytes = read_bounded(file, limit, what, SignatureReason::Layout)?;
+            .open_blob(&blob, false)
+            .map_err(|e| SignatureError::layout(format!("{blob}: {e}")))?;
+        let bytes = read_bounded(file, limit, &blob, SignatureReason::Layout)?;
         check_digest(digest, &bytes)?;
         Ok(bytes)
+    }
+}
+
+/// A blob of the layout: its name in `blobs/sha256`, its path built only when needed (a
+/// message, or a layout without the folder's handle); shown as that path.
+struct Blob<'a> {
+    blobs: &'a Path,
+    hex: &'a str,
+}
+
+impl Blob<'_> {
+    fn path(&self) -> PathBuf {
+        self.blobs.join(self.hex)
+    }
+}
+
+impl fmt::Display for Blob<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.path().display().fmt(f)
     }
 }
 
