@@ -5,6 +5,8 @@
 //! image's digest and repository (the `sigstore` crate's key verifier does not check that) and
 //! carries the annotations its authority requires.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -182,31 +184,35 @@ pub struct CosignSignature {
 
 /// cosign's simple signing payload.
 #[derive(Debug, Deserialize)]
-struct Payload {
-    critical: Critical,
+struct Payload<'a> {
+    #[serde(borrow)]
+    critical: Critical<'a>,
     /// The signer's annotations (`cosign sign -a key=value`); `null` when none.
     #[serde(default)]
     optional: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Its texts are borrowed from the payload where they need no unescaping.
 #[derive(Debug, Deserialize)]
-struct Critical {
-    identity: Identity,
-    image: Image,
-    #[serde(rename = "type")]
-    kind: String,
+struct Critical<'a> {
+    #[serde(borrow)]
+    identity: Identity<'a>,
+    #[serde(borrow)]
+    image: Image<'a>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Identity {
-    #[serde(rename = "docker-reference")]
-    reference: String,
+struct Identity<'a> {
+    #[serde(rename = "docker-reference", borrow)]
+    reference: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Image {
-    #[serde(rename = "docker-manifest-digest")]
-    digest: String,
+struct Image<'a> {
+    #[serde(rename = "docker-manifest-digest", borrow)]
+    digest: Cow<'a, str>,
 }
 
 /// What a signature artifact's manifest is read for: its layers (an OCI image manifest; only
@@ -255,21 +261,20 @@ pub fn signatures(
         ));
     }
     let mut out = Vec::new();
-    for layer in &manifest.layers {
+    for layer in manifest.layers {
         if layer.media_type != SIMPLESIGNING {
             continue;
         }
-        let annotations = &layer.annotations;
-        let Some(signature) = annotations.get(SIGNATURE_ANNOTATION) else {
+        let mut annotations = layer.annotations;
+        let Some(signature) = annotations.remove(SIGNATURE_ANNOTATION) else {
             continue;
         };
-        let annotated = |key: &str| annotations.get(key).cloned();
         out.push(CosignSignature {
             payload: store.blob(name, &layer.digest, MAX_DOCUMENT_BYTES)?,
-            signature: signature.clone(),
-            certificate: annotated(CERTIFICATE_ANNOTATION),
-            chain: annotated(CHAIN_ANNOTATION),
-            bundle: annotated(BUNDLE_ANNOTATION),
+            signature,
+            certificate: annotations.remove(CERTIFICATE_ANNOTATION),
+            chain: annotations.remove(CHAIN_ANNOTATION),
+            bundle: annotations.remove(BUNDLE_ANNOTATION),
         });
     }
     Ok(out)
@@ -286,6 +291,32 @@ pub fn public_key(pem: &str) -> Result<VerificationKey, SignatureError> {
                 format!("not a public key: {e}"),
             )
         })
+}
+
+/// A PEM public key parsed once (when a trust policy is compiled), shared by every image
+/// verified with it: the key, or why the PEM is not one ([`public_key`]'s error).
+#[derive(Clone)]
+pub struct ParsedKey(std::sync::Arc<Result<VerificationKey, SignatureError>>);
+
+impl ParsedKey {
+    /// Parses `pem` ([`public_key`]); an invalid key is kept as its error.
+    pub fn parse(pem: &str) -> ParsedKey {
+        ParsedKey(std::sync::Arc::new(public_key(pem)))
+    }
+
+    /// The key, or why the PEM is not one.
+    pub fn get(&self) -> Result<&VerificationKey, &SignatureError> {
+        self.0.as_ref().as_ref()
+    }
+}
+
+impl std::fmt::Debug for ParsedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.get() {
+            Ok(key) => write!(f, "ParsedKey({:?})", key.scheme()),
+            Err(e) => write!(f, "ParsedKey(Err({e:?}))"),
+        }
+    }
 }
 
 /// Verifies one signature with `key`, then that its payload is a cosign container image
@@ -354,7 +385,7 @@ pub fn check_payload(
         ));
     }
     // cosign signs the repository as given (`registry/repo`, sometimes with a tag).
-    let reference = critical.identity.reference.as_str();
+    let reference: &str = &critical.identity.reference;
     let repository = reference.rsplit_once('@').map_or(reference, |(r, _)| r);
     let repository = match repository.rsplit_once(':') {
         Some((r, tag)) if !tag.contains('/') => r,

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use sigstore_verify::crypto::VerificationKey;
 
 use super::cosign::{
-    check_payload, public_key, signatures, verify_with_key, CosignSignature, SignatureError,
-    SignatureReason,
+    check_payload, signatures, verify_with_key, CosignSignature, SignatureError, SignatureReason,
 };
 use super::image_bundle::{verify_attached, BundleSigner};
 use super::keyless::{verify_keyless, CertificateIdentity};
@@ -183,7 +182,7 @@ fn count_once<'a>(
 /// How one authority verifies a cosign signature, prepared once for all of an image's
 /// signatures.
 enum Verify<'a> {
-    Key(VerificationKey),
+    Key(&'a VerificationKey),
     Keyless {
         issuer: &'a Matcher,
         subject: &'a Matcher,
@@ -256,14 +255,19 @@ fn check<'b>(
         e
     });
     let (verify, bundle_signer) = match found {
-        Authority::Key { path, pem, .. } => {
-            let pem = pem.as_deref().ok_or_else(|| {
+        Authority::Key { path, pem, key, .. } => {
+            let unreadable = || {
                 SignatureError::new(
                     SignatureReason::InvalidKey,
                     format!("{} could not be read", path.display()),
                 )
-            })?;
-            (Verify::Key(public_key(pem)?), BundleSigner::Key(pem))
+            };
+            let pem = pem.as_deref().ok_or_else(unreadable)?;
+            let key = key.as_ref().ok_or_else(unreadable)?;
+            (
+                Verify::Key(key.get().map_err(SignatureError::clone)?),
+                BundleSigner::Key(pem),
+            )
         }
         Authority::Keyless {
             issuer, subject, ..

@@ -2,15 +2,21 @@
 //! images, their cosign signature artifacts and their referrers (Sigstore bundles), read with
 //! bounded reads.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::sync::Arc;
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::cosign::{SignatureError, SignatureReason};
 use super::referrers::{referrers_by_tag, Descriptor};
 use super::store::{
-    check_digest, image_manifest, read_bounded, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES,
+    check_digest, image_manifest, read_bounded, read_sized, sha256_hex, ImageStore,
+    MAX_DOCUMENT_BYTES,
 };
 
 /// The annotation of `index.json` that names a manifest (`registry.example/team/app:1.0.0`,
@@ -31,10 +37,11 @@ struct IndexEntry {
     #[serde(default)]
     artifact_type: Option<String>,
     #[serde(default)]
-    annotations: BTreeMap<String, String>,
+    annotations: RefName,
 }
 
-/// What an unnamed manifest of the index is read for: whether it refers to an image.
+/// What an unnamed (or typed) manifest of the index is read for: whether it refers to an
+/// image.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Referrer {
@@ -49,13 +56,89 @@ struct Subject {
     digest: String,
 }
 
+/// An entry's annotations, read for its reference name alone: every annotation is a string,
+/// and the last of a repeated name wins (as a map of them would have it), but only the
+/// reference name is kept.
+#[derive(Default)]
+struct RefName(Option<String>);
+
+impl<'de> Deserialize<'de> for RefName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RefName, D::Error> {
+        deserializer.deserialize_map(RefNameVisitor)
+    }
+}
+
+struct RefNameVisitor;
+
+impl<'de> Visitor<'de> for RefNameVisitor {
+    type Value = RefName;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RefName, A::Error> {
+        let mut name = None;
+        while let Some(is_ref_name) = map.next_key::<IsRefName>()? {
+            if is_ref_name.0 {
+                name = Some(map.next_value::<String>()?);
+            } else {
+                map.next_value::<AnyString>()?;
+            }
+        }
+        Ok(RefName(name))
+    }
+}
+
+/// Whether an annotation's name is [`REF_NAME`] (the name is not kept).
+struct IsRefName(bool);
+
+impl<'de> Deserialize<'de> for IsRefName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<IsRefName, D::Error> {
+        deserializer
+            .deserialize_str(StrVisitor(|s: &str| s == REF_NAME))
+            .map(IsRefName)
+    }
+}
+
+/// An annotation's value that is not kept: a string, as any annotation's.
+struct AnyString;
+
+impl<'de> Deserialize<'de> for AnyString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AnyString, D::Error> {
+        deserializer.deserialize_str(StrVisitor(|_: &str| AnyString))
+    }
+}
+
+/// A string, looked at without being copied.
+struct StrVisitor<F>(F);
+
+impl<'de, T, F: FnOnce(&str) -> T> Visitor<'de> for StrVisitor<F> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        Ok((self.0)(s))
+    }
+}
+
 /// An OCI image layout, opened: its references and their manifests' digests, and the
 /// referrers it holds by their subjects. Its blobs are shared by every image it holds.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    root: PathBuf,
-    refs: BTreeMap<String, String>,
-    referrers: BTreeMap<String, Vec<Descriptor>>,
+    /// `blobs/sha256` under the layout's folder.
+    blobs: PathBuf,
+    /// That folder, opened when the layout is (none: it could not be; blobs are then opened
+    /// by path).
+    #[cfg(unix)]
+    blobs_dir: Option<Arc<File>>,
+    /// Each reference's manifest digest, hashed with foldhash (seeded per process).
+    refs: HashMap<String, String, foldhash::fast::RandomState>,
+    /// The referrers the index lists, by their subject's digest.
+    referrers: HashMap<String, Vec<Descriptor>, foldhash::fast::RandomState>,
 }
 
 impl Layout {
@@ -69,24 +152,35 @@ impl Layout {
                 index_path.display()
             ))
         })?;
+        let blobs = dir.join("blobs/sha256");
         let mut layout = Layout {
-            root: dir.to_path_buf(),
-            refs: BTreeMap::new(),
-            referrers: BTreeMap::new(),
+            #[cfg(unix)]
+            blobs_dir: rustix::fs::open(
+                &blobs,
+                rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .ok()
+            .map(|dir| Arc::new(File::from(dir))),
+            blobs,
+            refs: HashMap::default(),
+            referrers: HashMap::default(),
         };
         // Named manifests are images and cosign's artifacts; a referrer (an artifact with a
         // subject, as `oras copy -r --to-oci-layout` stores one) is unnamed or typed.
         let mut unnamed = Vec::new();
-        for mut entry in index.manifests {
-            match entry.annotations.remove(REF_NAME) {
-                Some(name) if entry.artifact_type.is_none() => {
+        for entry in index.manifests {
+            match (entry.annotations.0, entry.artifact_type) {
+                (Some(name), None) => {
                     layout.refs.insert(name, entry.digest);
                 }
-                Some(name) => {
+                (Some(name), Some(_)) => {
                     layout.refs.insert(name, entry.digest.clone());
                     unnamed.push(entry.digest);
                 }
-                None => unnamed.push(entry.digest),
+                (None, _) => unnamed.push(entry.digest),
             }
         }
         for digest in unnamed {
@@ -112,12 +206,52 @@ impl Layout {
 
     /// The references the layout names (`name:tag`), in order.
     pub fn references(&self) -> impl Iterator<Item = &str> {
-        self.refs.keys().map(String::as_str)
+        let mut names: Vec<&str> = self.refs.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.into_iter()
     }
 
-    /// The path of a blob, for a well-formed sha256 digest.
-    fn blob_path(&self, digest: &str) -> Option<PathBuf> {
-        sha256_hex(digest).map(|hex| self.root.join("blobs/sha256").join(hex))
+    /// The blob of a well-formed sha256 digest.
+    fn blob_path<'a>(&'a self, digest: &'a str) -> Option<Blob<'a>> {
+        sha256_hex(digest).map(|hex| Blob {
+            blobs: &self.blobs,
+            hex,
+        })
+    }
+
+    /// Opens a blob for reading: relative to the folder's handle where there is one, so that
+    /// the layout's path is not walked again for every blob. `nonblocking`: a FIFO does not
+    /// wait for a writer (and is then not a regular file).
+    fn open_blob(&self, blob: &Blob<'_>, nonblocking: bool) -> std::io::Result<File> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            use std::os::unix::fs::OpenOptionsExt;
+            let extra = if nonblocking {
+                OFlags::NONBLOCK
+            } else {
+                OFlags::empty()
+            };
+            match &self.blobs_dir {
+                Some(dir) => rustix::fs::openat(
+                    dir.as_ref(),
+                    blob.hex,
+                    OFlags::RDONLY | OFlags::CLOEXEC | extra,
+                    Mode::empty(),
+                )
+                .map(File::from)
+                .map_err(std::io::Error::from),
+                None => std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(extra.bits() as i32)
+                    .open(blob.path()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = nonblocking;
+            File::open(blob.path())
+        }
     }
 }
 
@@ -126,11 +260,35 @@ impl ImageStore for Layout {
         Ok(self.refs.get(&format!("{name}:{tag}")).cloned())
     }
 
-    fn manifest(&self, name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError> {
-        match self.blob_path(digest) {
-            Some(path) if path.is_file() => self.blob(name, digest, MAX_DOCUMENT_BYTES).map(Some),
-            _ => Ok(None),
-        }
+    fn manifest(&self, _name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError> {
+        let Some(blob) = self.blob_path(digest) else {
+            return Ok(None);
+        };
+        // Opened once, without a `stat` of the path first (and never waiting on a FIFO): a
+        // manifest that is not there, or not a regular file, is none; one that is there and
+        // cannot be read is an error.
+        let file = match self.open_blob(&blob, true) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !blob.path().is_file() => {
+                return Ok(None)
+            }
+            Err(e) => return Err(SignatureError::layout(format!("{blob}: {e}"))),
+        };
+        let size = match file.metadata() {
+            Ok(m) if m.is_file() => m.len(),
+            Ok(_) => return Ok(None),
+            Err(_) if !blob.path().is_file() => return Ok(None),
+            Err(_) => 0,
+        };
+        let bytes = read_sized(
+            file,
+            size,
+            MAX_DOCUMENT_BYTES,
+            &blob,
+            SignatureReason::Layout,
+        )?;
+        check_digest(digest, &bytes)?;
+        Ok(Some(bytes))
     }
 
     /// The referrers tag schema's, and the index's manifests that name this image as their
@@ -146,21 +304,43 @@ impl ImageStore for Layout {
     }
 
     fn blob(&self, _name: &str, digest: &str, limit: u64) -> Result<Vec<u8>, SignatureError> {
-        let Some(path) = self.blob_path(digest) else {
+        let Some(blob) = self.blob_path(digest) else {
             return Err(SignatureError::new(
                 SignatureReason::BadResponse,
                 format!("`{digest}` is not a sha256 digest"),
             ));
         };
-        let bytes = read_file(&path, limit)?;
+        let file = self
+            .open_blob(&blob, false)
+            .map_err(|e| SignatureError::layout(format!("{blob}: {e}")))?;
+        let bytes = read_bounded(file, limit, &blob, SignatureReason::Layout)?;
         check_digest(digest, &bytes)?;
         Ok(bytes)
     }
 }
 
+/// A blob of the layout: its name in `blobs/sha256`, its path built only when needed (a
+/// message, or a layout without the folder's handle); shown as that path.
+struct Blob<'a> {
+    blobs: &'a Path,
+    hex: &'a str,
+}
+
+impl Blob<'_> {
+    fn path(&self) -> PathBuf {
+        self.blobs.join(self.hex)
+    }
+}
+
+impl fmt::Display for Blob<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.path().display().fmt(f)
+    }
+}
+
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, SignatureError> {
-    let what = path.display().to_string();
+    let what = path.display();
     let file =
         std::fs::File::open(path).map_err(|e| SignatureError::layout(format!("{what}: {e}")))?;
-    read_bounded(file, limit, &what, SignatureReason::Layout)
+    read_bounded(file, limit, what, SignatureReason::Layout)
 }

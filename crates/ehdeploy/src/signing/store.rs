@@ -88,11 +88,22 @@ pub fn check_digest(digest: &str, bytes: &[u8]) -> Result<(), SignatureError> {
 pub fn read_bounded(
     file: std::fs::File,
     limit: u64,
-    what: &str,
+    what: impl std::fmt::Display,
+    io_reason: SignatureReason,
+) -> Result<Vec<u8>, SignatureError> {
+    let size = file.metadata().map_or(0, |m| m.len());
+    read_sized(file, size, limit, what, io_reason)
+}
+
+/// [`read_bounded`] of a file whose size the caller already has (from its metadata).
+pub(super) fn read_sized(
+    file: std::fs::File,
+    size: u64,
+    limit: u64,
+    what: impl std::fmt::Display,
     io_reason: SignatureReason,
 ) -> Result<Vec<u8>, SignatureError> {
     use std::io::Read;
-    let size = file.metadata().map_or(0, |m| m.len());
     if size > limit {
         return Err(too_large(what, limit));
     }
@@ -107,7 +118,7 @@ pub fn read_bounded(
 }
 
 /// `what` is larger than `limit` bytes, and was not read.
-fn too_large(what: &str, limit: u64) -> SignatureError {
+fn too_large(what: impl std::fmt::Display, limit: u64) -> SignatureError {
     SignatureError::new(
         SignatureReason::TooLarge,
         format!("{what} is larger than {limit} bytes: not read"),

@@ -43,6 +43,10 @@ pub enum Authority {
         trusted_root: Option<PathBuf>,
         /// The trusted root's JSON, read once when the policy is compiled.
         trusted_root_json: Option<String>,
+        /// The key in `pem`, parsed once when the policy is compiled (none: it could not be
+        /// read; an error: it is not a public key).
+        #[cfg(feature = "signatures")]
+        key: Option<crate::signing::ParsedKey>,
         /// The annotations each of its signatures must carry (`key: value`).
         annotations: IndexMap<String, String>,
     },
@@ -290,6 +294,8 @@ impl TrustPolicy {
                         .and_then(|r| read_root(r, format!("{at}/trustedRoot"), &mut bad));
                     Some(Authority::Key {
                         path,
+                        #[cfg(feature = "signatures")]
+                        key: pem.as_deref().map(crate::signing::ParsedKey::parse),
                         pem,
                         trusted_root,
                         trusted_root_json,
