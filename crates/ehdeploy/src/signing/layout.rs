@@ -15,8 +15,7 @@ use serde::Deserialize;
 use super::cosign::{SignatureError, SignatureReason};
 use super::referrers::{referrers_by_tag, Descriptor};
 use super::store::{
-    check_digest, image_manifest, read_bounded, read_sized, sha256_hex, ImageStore,
-    MAX_DOCUMENT_BYTES,
+    image_manifest, read_bounded, read_digested, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES,
 };
 
 /// The annotation of `index.json` that names a manifest (`registry.example/team/app:1.0.0`,
@@ -136,6 +135,7 @@ pub struct Layout {
     #[cfg(unix)]
     blobs_dir: Option<Arc<File>>,
     /// Each reference's manifest digest, hashed with foldhash (seeded per process).
+    /// Each reference's manifest digest, hashed with foldhash (seeded per process).
     refs: HashMap<String, String, foldhash::fast::RandomState>,
     /// The referrers the index lists, by their subject's digest.
     referrers: HashMap<String, Vec<Descriptor>, foldhash::fast::RandomState>,
@@ -173,11 +173,11 @@ impl Layout {
         let mut unnamed = Vec::new();
         for entry in index.manifests {
             match (entry.annotations.0, entry.artifact_type) {
-                (Some(name), None) => {
-                    layout.refs.insert(name, entry.digest);
+                (Some(reference), None) => {
+                    layout.refs.insert(reference, entry.digest);
                 }
-                (Some(name), Some(_)) => {
-                    layout.refs.insert(name, entry.digest.clone());
+                (Some(reference), Some(_)) => {
+                    layout.refs.insert(reference, entry.digest.clone());
                     unnamed.push(entry.digest);
                 }
                 (None, _) => unnamed.push(entry.digest),
@@ -257,38 +257,37 @@ impl Layout {
 
 impl ImageStore for Layout {
     fn resolve(&self, name: &str, tag: &str) -> Result<Option<String>, SignatureError> {
-        Ok(self.refs.get(&format!("{name}:{tag}")).cloned())
+        // `name:tag` written on the stack (a reference is short), not in a new `String`.
+        let mut text = [0u8; 256];
+        let found = match join_reference(&mut text, name, tag) {
+            Some(reference) => self.refs.get(reference),
+            None => self.refs.get(&format!("{name}:{tag}")),
+        };
+        Ok(found.cloned())
     }
 
     fn manifest(&self, _name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError> {
         let Some(blob) = self.blob_path(digest) else {
             return Ok(None);
         };
-        // Opened once, without a `stat` of the path first (and never waiting on a FIFO): a
-        // manifest that is not there, or not a regular file, is none; one that is there and
-        // cannot be read is an error.
+        // Opened once, without a `stat` (and never waiting on a FIFO): a manifest that is not
+        // there, or a folder, is none; one that is there and cannot be read is an error, and one
+        // that is not a regular file is not its digest.
         let file = match self.open_blob(&blob, true) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !blob.path().is_file() => {
-                return Ok(None)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(SignatureError::layout(format!("{blob}: {e}"))),
         };
-        let size = match file.metadata() {
-            Ok(m) if m.is_file() => m.len(),
-            Ok(_) => return Ok(None),
-            Err(_) if !blob.path().is_file() => return Ok(None),
-            Err(_) => 0,
-        };
-        let bytes = read_sized(
+        match read_digested(
             file,
-            size,
             MAX_DOCUMENT_BYTES,
+            digest,
             &blob,
             SignatureReason::Layout,
-        )?;
-        check_digest(digest, &bytes)?;
-        Ok(Some(bytes))
+        ) {
+            Err(e) if e.reason == SignatureReason::Layout && blob.path().is_dir() => Ok(None),
+            read => read.map(Some),
+        }
     }
 
     /// The referrers tag schema's, and the index's manifests that name this image as their
@@ -311,11 +310,9 @@ impl ImageStore for Layout {
             ));
         };
         let file = self
-            .open_blob(&blob, false)
+            .open_blob(&blob, true)
             .map_err(|e| SignatureError::layout(format!("{blob}: {e}")))?;
-        let bytes = read_bounded(file, limit, &blob, SignatureReason::Layout)?;
-        check_digest(digest, &bytes)?;
-        Ok(bytes)
+        read_digested(file, limit, digest, &blob, SignatureReason::Layout)
     }
 }
 
@@ -336,6 +333,16 @@ impl fmt::Display for Blob<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.path().display().fmt(f)
     }
+}
+
+/// `name:tag` in `buffer`, when it fits.
+fn join_reference<'a>(buffer: &'a mut [u8], name: &str, tag: &str) -> Option<&'a str> {
+    let len = name.len() + 1 + tag.len();
+    let out = buffer.get_mut(..len)?;
+    out[..name.len()].copy_from_slice(name.as_bytes());
+    out[name.len()] = b':';
+    out[name.len() + 1..].copy_from_slice(tag.as_bytes());
+    std::str::from_utf8(out).ok()
 }
 
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, SignatureError> {

@@ -91,19 +91,8 @@ pub fn read_bounded(
     what: impl std::fmt::Display,
     io_reason: SignatureReason,
 ) -> Result<Vec<u8>, SignatureError> {
-    let size = file.metadata().map_or(0, |m| m.len());
-    read_sized(file, size, limit, what, io_reason)
-}
-
-/// [`read_bounded`] of a file whose size the caller already has (from its metadata).
-pub(super) fn read_sized(
-    file: std::fs::File,
-    size: u64,
-    limit: u64,
-    what: impl std::fmt::Display,
-    io_reason: SignatureReason,
-) -> Result<Vec<u8>, SignatureError> {
     use std::io::Read;
+    let size = file.metadata().map_or(0, |m| m.len());
     if size > limit {
         return Err(too_large(what, limit));
     }
@@ -117,10 +106,108 @@ pub(super) fn read_sized(
     Ok(bytes)
 }
 
+/// Reads a file whose content must be `digest`, at most `limit` bytes, then checks it. The
+/// digest vouches for every byte read, so the file is neither measured first nor read again to
+/// confirm its end: a read that returns less than it was asked for is the end (as it is for a
+/// regular file), and whatever that gets wrong (a file cut short, or not a regular file) is
+/// not the digest: `content-mismatch`. A small blob costs one read. A failure to read is
+/// `io_reason`.
+pub(super) fn read_digested(
+    mut file: std::fs::File,
+    limit: u64,
+    digest: &str,
+    what: impl std::fmt::Display,
+    io_reason: SignatureReason,
+) -> Result<Vec<u8>, SignatureError> {
+    use std::io::Read;
+    /// A manifest or payload is smaller: one read.
+    const FIRST_READ: usize = 16 * 1024;
+    // At most `limit + 1` bytes are read: one more than the limit says the file is larger.
+    let most = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let mut bytes = vec![0; FIRST_READ.min(most)];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            if len == most {
+                break;
+            }
+            bytes.resize(len.saturating_mul(2).min(most), 0);
+        }
+        let asked = bytes.len() - len;
+        let n = match file.read(&mut bytes[len..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(SignatureError::new(io_reason, format!("{what}: {e}"))),
+        };
+        len += n;
+        if n < asked {
+            break;
+        }
+    }
+    if len as u64 > limit {
+        return Err(too_large(what, limit));
+    }
+    bytes.truncate(len);
+    check_digest(digest, &bytes)?;
+    Ok(bytes)
+}
+
 /// `what` is larger than `limit` bytes, and was not read.
 fn too_large(what: impl std::fmt::Display, limit: u64) -> SignatureError {
     SignatureError::new(
         SignatureReason::TooLarge,
         format!("{what} is larger than {limit} bytes: not read"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// `bytes` written to a new file; its path (removed by the caller's folder).
+    fn file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::fs::File {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        std::fs::File::open(path).unwrap()
+    }
+
+    #[test]
+    fn a_digested_read_takes_exactly_the_blob_or_says_why_not() {
+        let dir = std::env::temp_dir().join(format!("ehdeploy-digested-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let read = |bytes: &[u8], limit: u64, digest: &str| {
+            read_digested(
+                file(&dir, "blob", bytes),
+                limit,
+                digest,
+                "blob",
+                SignatureReason::Layout,
+            )
+        };
+        let digest = |bytes: &[u8]| format!("sha256:{}", crate::promotion::sha256_hex(bytes));
+        // Small, and larger than the first read: all of it, checked.
+        for size in [0, 300, 16 * 1024, 16 * 1024 + 1, 100_000] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            assert_eq!(read(&bytes, 1 << 20, &digest(&bytes)).unwrap(), bytes);
+        }
+        // One byte over the limit is refused; at the limit, read.
+        let bytes = vec![7u8; 1000];
+        assert_eq!(
+            read(&bytes, 999, &digest(&bytes)).unwrap_err().reason,
+            SignatureReason::TooLarge
+        );
+        assert_eq!(read(&bytes, 1000, &digest(&bytes)).unwrap(), bytes);
+        // Other bytes than the digest's.
+        assert_eq!(
+            read(b"tampered", 1000, &digest(b"original"))
+                .unwrap_err()
+                .reason,
+            SignatureReason::ContentMismatch
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
