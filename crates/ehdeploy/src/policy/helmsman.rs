@@ -64,7 +64,7 @@ pub(crate) fn check(out: &mut Emitter<'_>, state: &DesiredState, files: &mut Val
                 }
             }
         }
-        check_chart(out, state, label, &ptr, app.chart.as_deref());
+        check_chart(out, state, files, label, &ptr, app.chart.as_deref());
         if app.version.as_deref().is_none_or(str::is_empty) {
             out.at_dsf(
                 rules::HELMSMAN_VERSION_MISSING,
@@ -236,9 +236,12 @@ fn check_settings(out: &mut Emitter<'_>, state: &DesiredState) {
     }
 }
 
+/// Helmsman's checks of an app's chart: a local folder, or `repo/chart` from a repository the
+/// DSF names.
 fn check_chart(
     out: &mut Emitter<'_>,
     state: &DesiredState,
+    files: &mut ValuesCache,
     label: &str,
     ptr: &str,
     chart: Option<&str>,
@@ -258,8 +261,9 @@ fn check_chart(
         return;
     }
     let local = chart.starts_with('/') || chart.starts_with("./") || chart.starts_with("../");
-    if local || Path::new(chart).is_dir() {
-        if !Path::new(chart).is_dir() {
+    let is_dir = files.is_dir(Path::new(chart));
+    if local || is_dir {
+        if !is_dir {
             out.at_dsf(
                 rules::HELMSMAN_CHART_INVALID,
                 app,

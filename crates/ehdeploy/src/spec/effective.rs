@@ -35,13 +35,15 @@ impl AppValues {
 }
 
 /// Values files parsed once per operation, whichever app or environment uses them, and what
-/// is known of other files' existence (one file-system call per file).
+/// is known of other paths (whether a file, whether a folder: one file-system call per path
+/// and question).
 #[derive(Debug, Default)]
 pub struct ValuesCache {
     // Keyed by the path's text: hashing a `Path` walks its components, which costs more than
     // the lookup is worth (paths here are already normalised).
     parsed: HashMap<OsString, Option<Node>, foldhash::fast::RandomState>,
     exists: HashMap<OsString, bool, foldhash::fast::RandomState>,
+    folders: HashMap<OsString, bool, foldhash::fast::RandomState>,
 }
 
 impl ValuesCache {
@@ -87,6 +89,17 @@ impl ValuesCache {
         let is_file = path.is_file();
         self.exists.insert(path.as_os_str().to_owned(), is_file);
         is_file
+    }
+
+    /// Whether `path` is a folder, asking the file system once per path (a chart named in
+    /// every environment is looked up once).
+    pub fn is_dir(&mut self, path: &Path) -> bool {
+        if let Some(known) = self.folders.get(path.as_os_str()) {
+            return *known;
+        }
+        let is_dir = path.is_dir();
+        self.folders.insert(path.as_os_str().to_owned(), is_dir);
+        is_dir
     }
 }
 
