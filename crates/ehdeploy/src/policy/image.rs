@@ -3,6 +3,7 @@
 use super::{AppView, Emitter};
 use crate::platform::{EnvironmentConfig, Platform};
 use crate::rules;
+use crate::workload::image::ImageRefs;
 use crate::workload::Workload;
 
 pub(crate) fn check(
@@ -11,13 +12,14 @@ pub(crate) fn check(
     w: &Workload<'_>,
     platform: &Platform,
     env: Option<&EnvironmentConfig>,
+    images: &mut ImageRefs,
 ) {
     let label = view.label;
     let values = &view.values;
     let Some(image) = &w.image else {
         return;
     };
-    let reference = match w.image_ref() {
+    let reference = match w.image_ref_in(images) {
         None => return,
         Some(Ok(r)) => r,
         Some(Err((e, at))) => {

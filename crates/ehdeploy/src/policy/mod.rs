@@ -99,7 +99,7 @@ pub fn check_spec_keeping_values(
             chart::check(&mut out, state, &view, platform, env);
             if let Some(profile) = view.profile {
                 let w = Workload::read(&view.values.values, profile);
-                image::check(&mut out, &view, &w, platform, env);
+                image::check(&mut out, &view, &w, platform, env, cache.images());
                 resources::check(&mut out, &view, &w, platform, env);
                 secrets::check(&mut out, &view, &w, platform);
                 network::check_app(&mut out, state, &view, &w, platform, env);

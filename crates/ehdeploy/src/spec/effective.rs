@@ -12,6 +12,7 @@ use crate::rules;
 use crate::source::{
     pointer_join, read_file, Limits, Mapping, Node, NodeKind, SourceMap, Span, Vars,
 };
+use crate::workload::image::ImageRefs;
 
 /// An app's effective values and, for values that came from the DSF's `set*` keys, the JSON
 /// pointer of the DSF entry that set them (so findings point at the DSF line).
@@ -36,7 +37,7 @@ impl AppValues {
 
 /// Values files parsed once per operation, whichever app or environment uses them, and what
 /// is known of other paths (whether a file, whether a folder: one file-system call per path
-/// and question).
+/// and question); image repositories are parsed once too.
 #[derive(Debug, Default)]
 pub struct ValuesCache {
     // Keyed by the path's text: hashing a `Path` walks its components, which costs more than
@@ -44,6 +45,7 @@ pub struct ValuesCache {
     parsed: HashMap<OsString, Option<Node>, foldhash::fast::RandomState>,
     exists: HashMap<OsString, bool, foldhash::fast::RandomState>,
     folders: HashMap<OsString, bool, foldhash::fast::RandomState>,
+    images: ImageRefs,
 }
 
 impl ValuesCache {
@@ -89,6 +91,11 @@ impl ValuesCache {
         let is_file = path.is_file();
         self.exists.insert(path.as_os_str().to_owned(), is_file);
         is_file
+    }
+
+    /// The image repositories parsed so far.
+    pub fn images(&mut self) -> &mut ImageRefs {
+        &mut self.images
     }
 
     /// Whether `path` is a folder, asking the file system once per path (a chart named in

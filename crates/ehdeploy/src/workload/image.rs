@@ -8,6 +8,7 @@
 //! validation (lowercase hex of the right length for sha256 and sha512) and keeps the tag optional
 //! instead of defaulting it to `latest`.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -165,6 +166,17 @@ impl ImageRef {
         tag: Option<&str>,
         digest: Option<&str>,
     ) -> Result<ImageRef, ImageRefError> {
+        ImageRef::complete(repository.parse()?, repository, tag, digest)
+    }
+
+    /// `image`, parsed from `repository`, with the tag and digest of separate chart values
+    /// added (see [`ImageRef::with_tag_and_digest`]).
+    fn complete(
+        mut image: ImageRef,
+        repository: &str,
+        tag: Option<&str>,
+        digest: Option<&str>,
+    ) -> Result<ImageRef, ImageRefError> {
         let tag = tag.filter(|t| !t.is_empty());
         let digest = digest.filter(|d| !d.is_empty());
         let mut context = repository.to_owned();
@@ -175,7 +187,6 @@ impl ImageRef {
             context = format!("{context}@{digest}");
         }
 
-        let mut image: ImageRef = repository.parse()?;
         let (tag, tag_digest) = match tag.map(|t| t.split_once('@').unwrap_or((t, ""))) {
             Some((tag, tag_digest)) => (
                 Some(tag).filter(|t| !t.is_empty()),
@@ -257,6 +268,44 @@ impl ImageRef {
                 None => false,
             },
         }
+    }
+}
+
+/// Image repositories parsed once per operation: the reference grammar is a regular
+/// expression, and the same repository comes back in every environment.
+#[derive(Debug, Default)]
+pub struct ImageRefs {
+    parsed: HashMap<String, Result<ImageRef, ImageRefError>, foldhash::fast::RandomState>,
+}
+
+impl ImageRefs {
+    /// [`ImageRef::with_tag_and_digest`], parsing each distinct repository once.
+    ///
+    /// ```
+    /// use ehdeploy::workload::image::{ImageRef, ImageRefs};
+    ///
+    /// let mut images = ImageRefs::default();
+    /// for tag in ["1.0", "2.0"] {
+    ///     let cached = images.with_tag_and_digest("registry.ehealth.example/team/app", Some(tag), None);
+    ///     assert_eq!(cached, ImageRef::with_tag_and_digest("registry.ehealth.example/team/app", Some(tag), None));
+    /// }
+    /// assert!(images.with_tag_and_digest("Team/App", Some("1.0"), None).is_err());
+    /// ```
+    pub fn with_tag_and_digest(
+        &mut self,
+        repository: &str,
+        tag: Option<&str>,
+        digest: Option<&str>,
+    ) -> Result<ImageRef, ImageRefError> {
+        let image = match self.parsed.get(repository) {
+            Some(parsed) => parsed.clone()?,
+            None => {
+                let parsed = repository.parse::<ImageRef>();
+                self.parsed.insert(repository.to_owned(), parsed.clone());
+                parsed?
+            }
+        };
+        ImageRef::complete(image, repository, tag, digest)
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::platform::CompiledProfile;
 use crate::source::{pointer_join, Node, NodeKind};
 use crate::spec::values::ValuesPath;
-use crate::workload::image::{ImageRef, ImageRefError};
+use crate::workload::image::{ImageRef, ImageRefError, ImageRefs};
 
 /// A value of the effective values with its JSON pointer in the values tree.
 #[derive(Debug, Clone)]
@@ -150,6 +150,24 @@ impl<'a> Workload<'a> {
     /// values name no repository. A malformed one comes with the field to report it at (the
     /// digest's, else the tag's, else the repository's).
     pub fn image_ref(&self) -> Option<Result<ImageRef, (ImageRefError, &Field<'a>)>> {
+        self.image_ref_with(ImageRef::with_tag_and_digest)
+    }
+
+    /// [`Workload::image_ref`], with each distinct repository parsed once in `images`.
+    pub fn image_ref_in(
+        &self,
+        images: &mut ImageRefs,
+    ) -> Option<Result<ImageRef, (ImageRefError, &Field<'a>)>> {
+        self.image_ref_with(|repository, tag, digest| {
+            images.with_tag_and_digest(repository, tag, digest)
+        })
+    }
+
+    /// [`Workload::image_ref`], building the reference with `build` (repository, tag, digest).
+    fn image_ref_with(
+        &self,
+        build: impl FnOnce(&str, Option<&str>, Option<&str>) -> Result<ImageRef, ImageRefError>,
+    ) -> Option<Result<ImageRef, (ImageRefError, &Field<'a>)>> {
         let image = self.image.as_ref()?;
         let repository = image.node.scalar_text().filter(|s| !s.is_empty())?;
         let text = |f: &Option<Field<'a>>| {
@@ -159,16 +177,14 @@ impl<'a> Workload<'a> {
         };
         let (tag, digest) = (text(&self.tag), text(&self.digest));
         Some(
-            ImageRef::with_tag_and_digest(&repository, tag.as_deref(), digest.as_deref()).map_err(
-                |e| {
-                    let at = if digest.is_some() {
-                        self.digest.as_ref()
-                    } else {
-                        self.tag.as_ref()
-                    };
-                    (e, at.unwrap_or(image))
-                },
-            ),
+            build(&repository, tag.as_deref(), digest.as_deref()).map_err(|e| {
+                let at = if digest.is_some() {
+                    self.digest.as_ref()
+                } else {
+                    self.tag.as_ref()
+                };
+                (e, at.unwrap_or(image))
+            }),
         )
     }
 
