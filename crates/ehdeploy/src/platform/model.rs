@@ -185,6 +185,21 @@ impl SecretsConfig {
         self.key_patterns.iter().any(|p| contains_ci(key, p))
     }
 
+    /// Whether an environment variable's name contains one of the database and queue names,
+    /// ignoring ASCII case (without allocating).
+    ///
+    /// ```
+    /// use ehdeploy::platform::SecretsConfig;
+    /// let c = SecretsConfig::default();
+    /// assert!(c.names_database_or_queue("orders_db_password"));
+    /// assert!(!c.names_database_or_queue("LOG_LEVEL"));
+    /// ```
+    pub fn names_database_or_queue(&self, name: &str) -> bool {
+        self.database_and_queue_names
+            .iter()
+            .any(|n| contains_ci(name, n))
+    }
+
     /// Whether a key names a reference to a secret rather than holding one (`existingSecret`,
     /// `secretName`, `passwordRef`, `tokenFile`, …).
     pub fn is_reference_key(&self, key: &str) -> bool {

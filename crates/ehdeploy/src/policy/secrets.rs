@@ -71,14 +71,6 @@ fn walk<'a>(
     }
 }
 
-fn is_db_or_queue(name: &str, config: &SecretsConfig) -> bool {
-    let upper = name.to_ascii_uppercase();
-    config
-        .database_and_queue_names
-        .iter()
-        .any(|n| upper.contains(&n.to_ascii_uppercase()))
-}
-
 /// A connection string with credentials in it (`scheme://user:pass@host`).
 fn has_credentials(value: &str) -> bool {
     value
@@ -102,7 +94,7 @@ pub(crate) fn check(
         let Some(value) = var.field.node.as_str() else {
             continue;
         };
-        if is_placeholder(value) || !is_db_or_queue(&var.name, config) {
+        if is_placeholder(value) || !config.names_database_or_queue(&var.name) {
             continue;
         }
         if config.names_secret(&var.name) || has_credentials(value) {
