@@ -263,11 +263,12 @@ fn check<'b>(
                 )
             };
             let pem = pem.as_deref().ok_or_else(unreadable)?;
-            let key = key.as_ref().ok_or_else(unreadable)?;
-            (
-                Verify::Key(key.get().map_err(SignatureError::clone)?),
-                BundleSigner::Key(pem),
-            )
+            let key = key
+                .as_ref()
+                .ok_or_else(unreadable)?
+                .get()
+                .map_err(SignatureError::clone)?;
+            (Verify::Key(key), BundleSigner::Key { pem, key })
         }
         Authority::Keyless {
             issuer, subject, ..

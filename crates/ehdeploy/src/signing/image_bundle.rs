@@ -12,12 +12,13 @@
 
 use indexmap::IndexMap;
 use serde::Deserialize;
+use sigstore_verify::crypto::VerificationKey;
 use sigstore_verify::types::{
     Bundle, HashAlgorithm, SignatureContent, VerificationMaterialContent,
 };
 
 use super::bundle::{parse, verify_parsed, Signer as Expecting, Subject};
-use super::cosign::{check_annotations, public_key, SignatureError, SignatureReason};
+use super::cosign::{check_annotations, SignatureError, SignatureReason};
 use super::image::Signer;
 use super::keyless::{matched_identity, outside_validity_at, rejected, Rejected};
 use super::referrers::AttachedBundle;
@@ -122,8 +123,12 @@ impl Signed {
 
 /// How an authority verifies a bundle.
 pub(super) enum BundleSigner<'a> {
-    /// With its key (PEM).
-    Key(&'a str),
+    /// With its key: the PEM `sigstore-verify` takes, and the key parsed when the policy was
+    /// compiled (who signed, as a classic signature's signer is told).
+    Key {
+        pem: &'a str,
+        key: &'a VerificationKey,
+    },
     /// With a Fulcio certificate for this issuer and subject.
     Keyless {
         issuer: &'a Matcher,
@@ -193,7 +198,7 @@ fn verify_json(
         VerificationMaterialContent::PublicKey(_)
     );
     let expecting = match (signer, has_certificate) {
-        (BundleSigner::Key(_), true) => {
+        (BundleSigner::Key { .. }, true) => {
             return Err(SignatureError::new(
                 SignatureReason::SignatureInvalid,
                 "the bundle is signed with a certificate (keyless), not with this key",
@@ -206,7 +211,7 @@ fn verify_json(
                  needs Fulcio's certificate",
             ))
         }
-        (BundleSigner::Key(pem), false) => Expecting::Key(pem),
+        (BundleSigner::Key { pem, .. }, false) => Expecting::Key(pem),
         (BundleSigner::Keyless { .. }, true) => Expecting::AnyIdentity,
     };
     let outside_validity = || {
@@ -232,7 +237,7 @@ fn verify_json(
             )
         })?;
     let who = match signer {
-        BundleSigner::Key(pem) => Signer::Key(public_key(pem)?.as_bytes().to_vec()),
+        BundleSigner::Key { key, .. } => Signer::Key(key.as_bytes().to_vec()),
         BundleSigner::Keyless { issuer, subject } => {
             Signer::Identity(matched_identity(verdict, issuer, subject)?)
         }

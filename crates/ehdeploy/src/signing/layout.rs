@@ -13,7 +13,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::cosign::{SignatureError, SignatureReason};
-use super::referrers::{referrers_by_tag, Descriptor};
+use super::referrers::{referrers_by_tag, Descriptor, ReferrerManifest};
 use super::store::{
     image_manifest, read_bounded, read_digested, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES,
 };
@@ -37,22 +37,6 @@ struct IndexEntry {
     artifact_type: Option<String>,
     #[serde(default)]
     annotations: RefName,
-}
-
-/// What an unnamed (or typed) manifest of the index is read for: whether it refers to an
-/// image.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Referrer {
-    #[serde(default)]
-    artifact_type: Option<String>,
-    #[serde(default)]
-    subject: Option<Subject>,
-}
-
-#[derive(Deserialize)]
-struct Subject {
-    digest: String,
 }
 
 /// An entry's annotations, read for its reference name alone: every annotation is a string,
@@ -184,7 +168,7 @@ impl Layout {
             }
         }
         for digest in unnamed {
-            let Some(manifest) = image_manifest::<Referrer>(&layout, "", &digest)? else {
+            let Some(manifest) = image_manifest::<ReferrerManifest>(&layout, "", &digest)? else {
                 return Err(SignatureError::layout(format!(
                     "{} lists {digest}, which is not in its blobs",
                     index_path.display()

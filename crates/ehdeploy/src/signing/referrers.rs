@@ -67,21 +67,21 @@ pub(super) fn referrers_by_tag(
     Ok(index.map(|i| i.manifests).unwrap_or_default())
 }
 
-/// What a referrer manifest is read for.
+/// What a referrer manifest is read for (here, and by a layout indexing its referrers).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ReferrerManifest {
+pub(super) struct ReferrerManifest {
     #[serde(default)]
-    artifact_type: Option<String>,
+    pub(super) artifact_type: Option<String>,
     #[serde(default)]
-    subject: Option<SubjectDescriptor>,
+    pub(super) subject: Option<SubjectDescriptor>,
     #[serde(default)]
     layers: Vec<Layer>,
 }
 
 #[derive(Deserialize)]
-struct SubjectDescriptor {
-    digest: String,
+pub(super) struct SubjectDescriptor {
+    pub(super) digest: String,
 }
 
 #[derive(Deserialize)]
