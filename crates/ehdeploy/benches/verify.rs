@@ -6,8 +6,11 @@
 //! `signing::verify_image` per image: the tag resolved, the signature manifest and payload
 //! read from disk with digest checks, the signature verified, the payload's digest and
 //! repository checked, and the trust policy's decision. `aws-lc-rs` is only the signature
-//! verification of the same 1,000 payloads. Both again on every core: the raw signatures split
-//! among as many threads, and `signing::verify_all` with as many workers. Run: `cargo bench -p ehdeploy --features
+//! verification of the same 1,000 payloads (with the key as bytes, parsed by each verification,
+//! and with the key parsed once, as ehdeploy does); `aws-lc-rs + two blobs` is that and the reading of
+//! the two files each image needs (opened in the blob folder, read, closed), the floor of
+//! verifying from a layout. Both again on every core: the raw signatures split among as many
+//! threads, and `signing::verify_all` with as many workers. Run: `cargo bench -p ehdeploy --features
 //! signatures --bench verify`. Figures: `docs/performance.md`.
 
 // A benchmark fails loudly on bad setup, as tests do.
@@ -16,7 +19,7 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
+use aws_lc_rs::signature::{ParsedPublicKey, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use criterion::{Criterion, Throughput};
 use ehdeploy::signing::{verify_all, verify_image, Job, Layout};
 use ehdeploy::trust::{TrustConfig, TrustPolicy};
@@ -52,8 +55,9 @@ fn manifest(dir: &Path, layers: serde_json::Value) -> (String, usize) {
     (blob(dir, &bytes), bytes.len())
 }
 
-/// Each image's signed payload and its DER signature.
-type Signed = Vec<(Vec<u8>, Vec<u8>)>;
+/// Each image's signed payload and its DER signature, and the hex digests of the two blobs a
+/// verifier reads for it (its signature manifest and its payload).
+type Signed = Vec<(Vec<u8>, Vec<u8>, [String; 2])>;
 
 /// Writes the layout; the raw public key and each (payload, DER signature).
 fn setup(dir: &Path) -> (Vec<u8>, Signed) {
@@ -89,12 +93,13 @@ fn setup(dir: &Path) -> (Vec<u8>, Signed) {
                 "annotations": {"dev.cosignproject.cosign/signature": signature.to_base64()}
             }]),
         );
+        let blobs = [sig.clone(), payload_digest].map(|d| d["sha256:".len()..].to_string());
         refs.push((
             format!("{name}:{}.sig", digest.replacen(':', "-", 1)),
             sig,
             sig_size,
         ));
-        signed.push((payload, signature.as_bytes().to_vec()));
+        signed.push((payload, signature.as_bytes().to_vec(), blobs));
     }
     let manifests: Vec<serde_json::Value> = refs
         .iter()
@@ -142,7 +147,7 @@ fn main() {
         assert!(verdict.decision.allowed, "{verdict:?}");
     }
     let raw = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &public);
-    for (payload, signature) in &signed {
+    for (payload, signature, _) in &signed {
         raw.verify(payload, signature).unwrap();
     }
 
@@ -152,7 +157,38 @@ fn main() {
     group.sample_size(20);
     group.bench_function("aws-lc-rs raw ECDSA P-256 verify", |b| {
         b.iter(|| {
-            for (payload, signature) in &signed {
+            for (payload, signature, _) in &signed {
+                black_box(raw.verify(payload, signature)).unwrap();
+            }
+        })
+    });
+    // The same with the key parsed once, as ehdeploy parses each authority's key when the
+    // policy is compiled.
+    let parsed = ParsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &public).unwrap();
+    group.bench_function("aws-lc-rs raw ECDSA P-256 verify, key parsed once", |b| {
+        b.iter(|| {
+            for (payload, signature, _) in &signed {
+                black_box(parsed.verify_sig(payload, signature)).unwrap();
+            }
+        })
+    });
+    // The floor of verifying from a layout: the raw verification and reading the two files
+    // each image needs (opened in the blob folder, read, closed), and nothing else.
+    let blobs_dir = std::fs::File::open(dir.join("blobs/sha256")).unwrap();
+    group.bench_function("aws-lc-rs raw verify + reading two blobs", |b| {
+        b.iter(|| {
+            for (payload, signature, blobs) in &signed {
+                for hex in blobs {
+                    let fd = rustix::fs::openat(
+                        &blobs_dir,
+                        hex.as_str(),
+                        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+                        rustix::fs::Mode::empty(),
+                    )
+                    .unwrap();
+                    let mut buf = [0u8; 4096];
+                    black_box(rustix::io::read(&fd, &mut buf).unwrap());
+                }
                 black_box(raw.verify(payload, signature)).unwrap();
             }
         })
@@ -183,7 +219,7 @@ fn main() {
                     for chunk in signed.chunks(signed.len().div_ceil(cores)) {
                         let raw = &raw;
                         s.spawn(move || {
-                            for (payload, signature) in chunk {
+                            for (payload, signature, _) in chunk {
                                 black_box(raw.verify(payload, signature)).unwrap();
                             }
                         });

@@ -100,6 +100,95 @@ fn the_negative_matrix_each_with_its_reason() {
     assert_eq!(reason(&v), "image-missing");
 }
 
+/// Every kind of key a key authority takes, made and used by openssl as cosign signs with it:
+/// ECDSA P-384 over SHA-384, Ed25519 over the payload itself, RSA PKCS#1 v1.5 over SHA-256.
+/// Each verifies with its own key, and is `signature-invalid` for another key of its kind and
+/// for the P-256 key `a`.
+#[test]
+fn every_kind_of_key_verifies_its_own_signatures_only() {
+    let mut f = fixture();
+    let digest = f.image("1.0.0", "app v1");
+    let payload = f.payload(&digest);
+    std::fs::write(f.dir.0.join("payload.json"), &payload).unwrap();
+    let folder = f.dir.0.clone();
+    let generate = |name: &str, args: &[&str]| {
+        let key = format!("{name}.key");
+        let mut genpkey = vec!["genpkey"];
+        genpkey.extend_from_slice(args);
+        genpkey.extend_from_slice(&["-out", &key]);
+        cosign_fixture::openssl(&genpkey, &folder);
+        cosign_fixture::openssl(
+            &[
+                "pkey",
+                "-in",
+                &key,
+                "-pubout",
+                "-out",
+                &format!("{name}.pub"),
+            ],
+            &folder,
+        );
+    };
+    let kinds: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "p384",
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+            &["dgst", "-sha384", "-sign"],
+        ),
+        (
+            "ed25519",
+            &["-algorithm", "ed25519"],
+            &[
+                "pkeyutl",
+                "-sign",
+                "-rawin",
+                "-in",
+                "payload.json",
+                "-inkey",
+            ],
+        ),
+        (
+            "rsa",
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            &["dgst", "-sha256", "-sign"],
+        ),
+    ];
+    for (name, generation, signing) in kinds {
+        generate(name, generation);
+        generate(&format!("{name}-other"), generation);
+        let mut args = signing.to_vec();
+        let key = format!("{name}.key");
+        args.push(&key);
+        if signing[0] == "dgst" {
+            args.push("payload.json");
+        }
+        let der = cosign_fixture::openssl(&args, &folder);
+        let signature = base64_of(&der);
+        f.signatures(&digest, &[(payload.clone(), signature)]);
+        let policy = |pem: &str| f.policy(json!({"k": {"key": pem}}), &["k"], 1);
+        let v = verify(
+            &f,
+            &format!("{REPO}:1.0.0"),
+            &policy(&format!("{name}.pub")),
+        );
+        assert!(v.decision.allowed, "{name}: {v:?}");
+        for wrong in [format!("{name}-other.pub"), "a.pub".to_string()] {
+            let v = verify(&f, &format!("{REPO}:1.0.0"), &policy(&wrong));
+            assert_eq!(
+                reason(&v),
+                "signature-invalid",
+                "{name} with {wrong}: {v:?}"
+            );
+        }
+    }
+}
+
+/// Standard base64 of `bytes`, as cosign writes a signature.
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 #[test]
 fn a_good_signature_among_bad_ones_verifies() {
     let mut f = fixture();

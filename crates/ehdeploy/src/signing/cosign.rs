@@ -7,10 +7,11 @@
 
 use std::borrow::Cow;
 
+use aws_lc_rs::signature::{ParsedPublicKey, VerificationAlgorithm};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sigstore_verify::crypto::VerificationKey;
+use sigstore_verify::crypto::{validate_raw_public_key, SigningScheme, VerificationKey};
 use sigstore_verify::types::{DerPublicKey, SignatureBytes};
 
 use super::store::{image_manifest, ImageStore, MAX_DOCUMENT_BYTES};
@@ -281,22 +282,97 @@ pub fn signatures(
 }
 
 /// Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA).
-pub fn public_key(pem: &str) -> Result<VerificationKey, SignatureError> {
-    DerPublicKey::from_pem(pem)
+pub fn public_key(pem: &str) -> Result<PublicKey, SignatureError> {
+    let invalid = |e: String| {
+        SignatureError::new(
+            SignatureReason::InvalidKey,
+            format!("not a public key: {e}"),
+        )
+    };
+    let key = DerPublicKey::from_pem(pem)
         .map_err(|e| e.to_string())
         .and_then(|der| VerificationKey::from_spki(&der).map_err(|e| e.to_string()))
-        .map_err(|e| {
-            SignatureError::new(
+        .map_err(invalid)?;
+    // The checks `sigstore-verify` makes of the key before each verification (an uncompressed
+    // ECDSA point, an RSA modulus of 2,048 to 8,192 bits), made once.
+    validate_raw_public_key(key.scheme(), key.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+    let parsed = ParsedPublicKey::new(algorithm(key.scheme())?, key.as_bytes())
+        .map_err(|e| invalid(e.to_string()))?;
+    Ok(PublicKey { key, parsed })
+}
+
+/// The aws-lc-rs algorithm of a signing scheme, as `sigstore-verify` verifies it.
+fn algorithm(scheme: SigningScheme) -> Result<&'static dyn VerificationAlgorithm, SignatureError> {
+    use aws_lc_rs::signature as alg;
+    Ok(match scheme {
+        SigningScheme::EcdsaP256Sha256 => &alg::ECDSA_P256_SHA256_ASN1,
+        SigningScheme::EcdsaP256Sha384 => &alg::ECDSA_P256_SHA384_ASN1,
+        SigningScheme::EcdsaP384Sha256 => &alg::ECDSA_P384_SHA256_ASN1,
+        SigningScheme::EcdsaP384Sha384 => &alg::ECDSA_P384_SHA384_ASN1,
+        SigningScheme::Ed25519 => &alg::ED25519,
+        SigningScheme::RsaPssSha256 => &alg::RSA_PSS_2048_8192_SHA256,
+        SigningScheme::RsaPssSha384 => &alg::RSA_PSS_2048_8192_SHA384,
+        SigningScheme::RsaPssSha512 => &alg::RSA_PSS_2048_8192_SHA512,
+        SigningScheme::RsaPkcs1Sha256 => &alg::RSA_PKCS1_2048_8192_SHA256,
+        SigningScheme::RsaPkcs1Sha384 => &alg::RSA_PKCS1_2048_8192_SHA384,
+        SigningScheme::RsaPkcs1Sha512 => &alg::RSA_PKCS1_2048_8192_SHA512,
+        SigningScheme::MlDsa44 => &alg::ML_DSA_44,
+        SigningScheme::MlDsa65 => &alg::ML_DSA_65,
+        SigningScheme::MlDsa87 => &alg::ML_DSA_87,
+        other => {
+            return Err(SignatureError::new(
                 SignatureReason::InvalidKey,
-                format!("not a public key: {e}"),
-            )
-        })
+                format!("not a supported public key: {other:?}"),
+            ))
+        }
+    })
+}
+
+/// A public key that verifies signatures: parsed once, for `sigstore-verify` (a bundle's
+/// signer) and for aws-lc-rs (each cosign signature is verified with the parsed key, not
+/// parsed again).
+///
+/// ```
+/// # #[cfg(feature = "signatures")] {
+/// // The example platform's key of the supplier CareBridge.
+/// let pem = std::fs::read_to_string("../../examples/platform/keys/carebridge-ci.pub").unwrap();
+/// let key = ehdeploy::signing::public_key(&pem).unwrap();
+/// assert_eq!(format!("{:?}", key.scheme()), "EcdsaP256Sha256");
+/// assert!(ehdeploy::signing::public_key("not a key").is_err());
+/// # }
+/// ```
+pub struct PublicKey {
+    key: VerificationKey,
+    parsed: ParsedPublicKey,
+}
+
+impl PublicKey {
+    /// The signing scheme the key verifies.
+    pub fn scheme(&self) -> SigningScheme {
+        self.key.scheme()
+    }
+
+    /// The key's raw bytes (the SubjectPublicKeyInfo's bit string).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.key.as_bytes()
+    }
+
+    /// Whether `signature` (raw bytes: DER for ECDSA) signs `message` with this key.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.parsed.verify_sig(message, signature).is_ok()
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicKey({:?})", self.scheme())
+    }
 }
 
 /// A PEM public key parsed once (when a trust policy is compiled), shared by every image
 /// verified with it: the key, or why the PEM is not one ([`public_key`]'s error).
 #[derive(Clone)]
-pub struct ParsedKey(std::sync::Arc<Result<VerificationKey, SignatureError>>);
+pub struct ParsedKey(std::sync::Arc<Result<PublicKey, SignatureError>>);
 
 impl ParsedKey {
     /// Parses `pem` ([`public_key`]); an invalid key is kept as its error.
@@ -305,7 +381,7 @@ impl ParsedKey {
     }
 
     /// The key, or why the PEM is not one.
-    pub fn get(&self) -> Result<&VerificationKey, &SignatureError> {
+    pub fn get(&self) -> Result<&PublicKey, &SignatureError> {
         self.0.as_ref().as_ref()
     }
 }
@@ -323,7 +399,7 @@ impl std::fmt::Debug for ParsedKey {
 /// signature for `digest` and the repository `name`.
 pub fn verify_signature(
     signature: &CosignSignature,
-    key: &VerificationKey,
+    key: &PublicKey,
     name: &str,
     digest: &str,
 ) -> Result<(), SignatureError> {
@@ -334,7 +410,7 @@ pub fn verify_signature(
 /// Verifies one signature's bytes over its payload with `key`, and nothing else.
 pub(super) fn verify_with_key(
     signature: &CosignSignature,
-    key: &VerificationKey,
+    key: &PublicKey,
 ) -> Result<(), SignatureError> {
     let bytes = SignatureBytes::from_base64(&signature.signature).map_err(|e| {
         SignatureError::new(
@@ -342,12 +418,17 @@ pub(super) fn verify_with_key(
             format!("the signature is not base64: {e}"),
         )
     })?;
-    key.verify(&signature.payload, &bytes).map_err(|e| {
-        SignatureError::new(
+    if key.verify(&signature.payload, bytes.as_bytes()) {
+        Ok(())
+    } else {
+        Err(SignatureError::new(
             SignatureReason::SignatureInvalid,
-            format!("the signature does not verify with the key: {e}"),
-        )
-    })
+            format!(
+                "the signature does not verify with the key: {} signature invalid",
+                key.scheme().name()
+            ),
+        ))
+    }
 }
 
 /// Checks a verified payload: a cosign container image signature for `digest` and the

@@ -4,10 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use sigstore_verify::crypto::VerificationKey;
-
 use super::cosign::{
-    check_payload, signatures, verify_with_key, CosignSignature, SignatureError, SignatureReason,
+    check_payload, signatures, verify_with_key, CosignSignature, PublicKey, SignatureError,
+    SignatureReason,
 };
 use super::image_bundle::{verify_attached, BundleSigner};
 use super::keyless::{verify_keyless, CertificateIdentity};
@@ -182,7 +181,7 @@ fn count_once<'a>(
 /// How one authority verifies a cosign signature, prepared once for all of an image's
 /// signatures.
 enum Verify<'a> {
-    Key(&'a VerificationKey),
+    Key(&'a PublicKey),
     Keyless {
         issuer: &'a Matcher,
         subject: &'a Matcher,

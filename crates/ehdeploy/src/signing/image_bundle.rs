@@ -12,13 +12,12 @@
 
 use indexmap::IndexMap;
 use serde::Deserialize;
-use sigstore_verify::crypto::VerificationKey;
 use sigstore_verify::types::{
     Bundle, HashAlgorithm, SignatureContent, VerificationMaterialContent,
 };
 
 use super::bundle::{parse, verify_parsed, Signer as Expecting, Subject};
-use super::cosign::{check_annotations, SignatureError, SignatureReason};
+use super::cosign::{check_annotations, PublicKey, SignatureError, SignatureReason};
 use super::image::Signer;
 use super::keyless::{matched_identity, outside_validity_at, rejected, Rejected};
 use super::referrers::AttachedBundle;
@@ -125,10 +124,7 @@ impl Signed {
 pub(super) enum BundleSigner<'a> {
     /// With its key: the PEM `sigstore-verify` takes, and the key parsed when the policy was
     /// compiled (who signed, as a classic signature's signer is told).
-    Key {
-        pem: &'a str,
-        key: &'a VerificationKey,
-    },
+    Key { pem: &'a str, key: &'a PublicKey },
     /// With a Fulcio certificate for this issuer and subject.
     Keyless {
         issuer: &'a Matcher,

@@ -149,7 +149,7 @@ impl Layout {
             .ok()
             .map(|dir| Arc::new(File::from(dir))),
             blobs,
-            refs: HashMap::default(),
+            refs: HashMap::with_capacity_and_hasher(index.manifests.len(), Default::default()),
             referrers: HashMap::default(),
         };
         // Named manifests are images and cosign's artifacts; a referrer (an artifact with a

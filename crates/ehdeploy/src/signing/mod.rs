@@ -35,8 +35,8 @@ pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expect
 pub use bundle_files::{BundleFiles, WithBundleFiles, MAX_BUNDLE_FILES};
 pub use cosign::{
     check_payload, public_key, signature_tag, signatures, verify_signature, CosignSignature,
-    ParsedKey, SignatureError, SignatureReason, BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION,
-    CHAIN_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLESIGNING,
+    ParsedKey, PublicKey, SignatureError, SignatureReason, BUNDLE_ANNOTATION,
+    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLESIGNING,
 };
 pub use image::{digest_of, verify_image, ImageVerdict};
 pub use image_bundle::{COSIGN_SIGN_PREDICATE, IN_TOTO_PAYLOAD_TYPE};

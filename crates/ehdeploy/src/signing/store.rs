@@ -110,8 +110,9 @@ pub fn read_bounded(
 /// digest vouches for every byte read, so the file is neither measured first nor read again to
 /// confirm its end: a read that returns less than it was asked for is the end (as it is for a
 /// regular file), and whatever that gets wrong (a file cut short, or not a regular file) is
-/// not the digest: `content-mismatch`. A small blob costs one read. A failure to read is
-/// `io_reason`.
+/// not the digest: `content-mismatch`. A small blob costs one read, into a buffer on the stack
+/// (the same memory for every blob, where a new buffer as large would push other data out of
+/// the processor's caches), copied out at its size. A failure to read is `io_reason`.
 pub(super) fn read_digested(
     mut file: std::fs::File,
     limit: u64,
@@ -119,37 +120,39 @@ pub(super) fn read_digested(
     what: impl std::fmt::Display,
     io_reason: SignatureReason,
 ) -> Result<Vec<u8>, SignatureError> {
-    use std::io::Read;
-    /// A manifest or payload is smaller: one read.
-    const FIRST_READ: usize = 16 * 1024;
+    /// A payload, or a key signature's manifest, is smaller.
+    const FIRST_READ: usize = 4096;
     // At most `limit + 1` bytes are read: one more than the limit says the file is larger.
     let most = usize::try_from(limit)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
-    let mut bytes = vec![0; FIRST_READ.min(most)];
-    let mut len = 0;
-    loop {
-        if len == bytes.len() {
-            if len == most {
+    let mut read = |buffer: &mut [u8]| loop {
+        match std::io::Read::read(&mut file, buffer) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            done => break done.map_err(|e| SignatureError::new(io_reason, format!("{what}: {e}"))),
+        }
+    };
+    let mut first = [0u8; FIRST_READ];
+    let asked = FIRST_READ.min(most);
+    let n = read(&mut first[..asked])?;
+    let mut bytes = first[..n].to_vec();
+    if n == asked {
+        // There may be more: read on into a buffer that doubles, up to `most`.
+        let mut len = n;
+        while len < most {
+            bytes.resize(len.saturating_mul(2).min(most), 0);
+            let asked = bytes.len() - len;
+            let n = read(&mut bytes[len..])?;
+            len += n;
+            if n < asked {
                 break;
             }
-            bytes.resize(len.saturating_mul(2).min(most), 0);
         }
-        let asked = bytes.len() - len;
-        let n = match file.read(&mut bytes[len..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(SignatureError::new(io_reason, format!("{what}: {e}"))),
-        };
-        len += n;
-        if n < asked {
-            break;
-        }
+        bytes.truncate(len);
     }
-    if len as u64 > limit {
+    if bytes.len() as u64 > limit {
         return Err(too_large(what, limit));
     }
-    bytes.truncate(len);
     check_digest(digest, &bytes)?;
     Ok(bytes)
 }
@@ -190,7 +193,7 @@ mod tests {
         };
         let digest = |bytes: &[u8]| format!("sha256:{}", crate::promotion::sha256_hex(bytes));
         // Small, and larger than the first read: all of it, checked.
-        for size in [0, 300, 16 * 1024, 16 * 1024 + 1, 100_000] {
+        for size in [0, 300, 4095, 4096, 4097, 8192, 16 * 1024 + 1, 100_000] {
             let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
             assert_eq!(read(&bytes, 1 << 20, &digest(&bytes)).unwrap(), bytes);
         }
