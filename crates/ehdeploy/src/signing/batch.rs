@@ -61,19 +61,80 @@ pub fn verify_all(
         mine
     };
     let threads = concurrency.clamp(1, total.max(1));
-    let mut verdicts: Vec<(usize, ImageVerdict)> = if threads == 1 {
-        work()
-    } else {
-        // A panic in a worker goes on to the caller (the API turns it into an error): no image
-        // is ever left out of the answer.
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
-    };
-    verdicts.sort_unstable_by_key(|(i, _)| *i);
-    verdicts.into_iter().map(|(_, v)| v).collect()
+    if threads == 1 {
+        return work().into_iter().map(|(_, v)| v).collect();
+    }
+    // Each verdict is moved once, into its job's place (sorting the workers' interleaved
+    // verdicts moved each of them many times).
+    let mut verdicts: Vec<Option<ImageVerdict>> =
+        std::iter::repeat_with(|| None).take(total).collect();
+    // A panic in a worker goes on to the caller (the API turns it into an error): no image
+    // is ever left out of the answer.
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+        for handle in handles {
+            let mine = handle
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (i, verdict) in mine {
+                verdicts[i] = Some(verdict);
+            }
+        }
+    });
+    verdicts.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::signing::Layout;
+
+    /// The verdicts come in the jobs' order whatever the workers' order, one per job, and
+    /// progress counts every job once.
+    #[test]
+    fn verdicts_are_in_the_jobs_order_and_progress_counts_each_once() {
+        let dir = std::env::temp_dir().join(format!("ehdeploy-batch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("index.json"),
+            r#"{"schemaVersion":2,"manifests":[]}"#,
+        )
+        .unwrap();
+        let layout = Layout::open(&dir).unwrap();
+        let jobs: Vec<Job> = (0..203)
+            .map(|i| Job {
+                image: format!("registry.example/team/app-{i}:1.0")
+                    .parse()
+                    .unwrap(),
+                environment: None,
+            })
+            .collect();
+        for concurrency in [1, 3, 8, 500] {
+            let calls = AtomicUsize::new(0);
+            let most = AtomicUsize::new(0);
+            let progress = |done: usize, total: usize| {
+                assert_eq!(total, jobs.len());
+                calls.fetch_add(1, Ordering::Relaxed);
+                most.fetch_max(done, Ordering::Relaxed);
+            };
+            let verdicts = verify_all(
+                &layout,
+                &jobs,
+                &TrustPolicy::default(),
+                concurrency,
+                &progress,
+            );
+            let names: Vec<String> = verdicts.iter().map(|v| v.name.clone()).collect();
+            let expected: Vec<String> = (0..203)
+                .map(|i| format!("registry.example/team/app-{i}"))
+                .collect();
+            assert_eq!(names, expected, "concurrency {concurrency}");
+            assert_eq!(calls.into_inner(), jobs.len());
+            assert_eq!(most.into_inner(), jobs.len());
+        }
+        assert!(verify_all(&layout, &[], &TrustPolicy::default(), 4, &|_, _| {}).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
