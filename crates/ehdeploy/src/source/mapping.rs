@@ -176,6 +176,12 @@ impl Mapping {
         self.len() == 0
     }
 
+    /// Whether both are copies of one mapping that neither has changed since (so they hold the
+    /// same entries, written in the same places).
+    pub fn is_copy_of(&self, other: &Mapping) -> bool {
+        Arc::ptr_eq(&self.entries, &other.entries)
+    }
+
     /// The entries in order, taken out of the mapping.
     pub fn entries_owned(self) -> impl Iterator<Item = (String, Entry)> {
         match Arc::unwrap_or_clone(self.entries) {
@@ -221,11 +227,20 @@ mod tests {
         let mut a = Mapping::new();
         a.insert("x".into(), entry(1));
         let mut b = a.clone();
-        assert!(Arc::ptr_eq(&a.entries, &b.entries));
+        assert!(a.is_copy_of(&b));
         b.insert("y".into(), entry(2));
+        assert!(!a.is_copy_of(&b));
         assert_eq!((a.len(), b.len()), (1, 2));
         assert_ne!(a, b);
         b.remove("y");
         assert_eq!(a, b);
+        // Equal, but not copies: `same_value` compares them entry by entry.
+        assert!(!a.is_copy_of(&b));
+        let span = Span::new(FileId(0), 0, 0);
+        let node = |m: &Mapping| Node::new(NodeKind::Map(m.clone()), span);
+        assert!(node(&a).same_value(&node(&b)));
+        b.insert("x".into(), entry(5));
+        assert!(!node(&a).same_value(&node(&b)));
+        assert!(node(&b).same_value(&node(&b.clone())));
     }
 }

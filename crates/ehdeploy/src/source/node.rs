@@ -206,6 +206,11 @@ impl Node {
     pub fn same_value(&self, other: &Node) -> bool {
         match (&self.kind, &other.kind) {
             (NodeKind::Map(a), NodeKind::Map(b)) => {
+                // A subtree that two environments' values share (from one values file, changed
+                // by neither) is not walked.
+                if a.is_copy_of(b) {
+                    return true;
+                }
                 if a.len() != b.len() {
                     return false;
                 }
