@@ -183,6 +183,99 @@ fn every_kind_of_key_verifies_its_own_signatures_only() {
     }
 }
 
+/// Older cosign signed with SHA-256 whatever the key: a P-384 signature over SHA-256 is
+/// refused by default (P-384's own digest is SHA-384) and verifies when the authority names
+/// `signatureDigestAlgorithm: sha256`, which in turn refuses a signature over SHA-384. An
+/// Ed25519 key takes no digest (`invalid-key`), and a keyless authority cannot name one.
+#[test]
+fn a_key_authority_names_the_digest_its_signatures_are_made_over() {
+    let mut f = fixture();
+    let digest = f.image("1.0.0", "app v1");
+    let payload = f.payload(&digest);
+    let folder = f.dir.0.clone();
+    std::fs::write(folder.join("payload.json"), &payload).unwrap();
+    for (name, algorithm) in [("p384", "EC"), ("ed25519", "ed25519")] {
+        let mut args = vec!["genpkey", "-algorithm", algorithm];
+        if name == "p384" {
+            args.extend_from_slice(&["-pkeyopt", "ec_paramgen_curve:P-384"]);
+        }
+        let key = format!("{name}.key");
+        args.extend_from_slice(&["-out", &key]);
+        cosign_fixture::openssl(&args, &folder);
+        let public = format!("{name}.pub");
+        cosign_fixture::openssl(&["pkey", "-in", &key, "-pubout", "-out", &public], &folder);
+    }
+    let signed_over = |f: &mut Fixture, dgst: &str| {
+        let der = cosign_fixture::openssl(
+            &["dgst", dgst, "-sign", "p384.key", "payload.json"],
+            &folder,
+        );
+        f.signatures(&digest, &[(payload.clone(), base64_of(&der))]);
+    };
+    let image = format!("{REPO}:1.0.0");
+    let policy = |f: &Fixture, key: &str, digest: Option<&str>| {
+        let mut authority = json!({"key": key});
+        if let Some(d) = digest {
+            authority["signatureDigestAlgorithm"] = json!(d);
+        }
+        f.policy(json!({"k": authority}), &["k"], 1)
+    };
+    signed_over(&mut f, "-sha256");
+    assert_eq!(
+        reason(&verify(&f, &image, &policy(&f, "p384.pub", None))),
+        "signature-invalid"
+    );
+    let v = verify(&f, &image, &policy(&f, "p384.pub", Some("sha256")));
+    assert!(v.decision.allowed, "{v:?}");
+    signed_over(&mut f, "-sha384");
+    assert!(
+        verify(&f, &image, &policy(&f, "p384.pub", None))
+            .decision
+            .allowed
+    );
+    assert!(
+        verify(&f, &image, &policy(&f, "p384.pub", Some("sha384")))
+            .decision
+            .allowed
+    );
+    assert_eq!(
+        reason(&verify(&f, &image, &policy(&f, "p384.pub", Some("sha256")))),
+        "signature-invalid"
+    );
+    // A digest the key cannot sign over, and one for a key that takes none.
+    assert_eq!(
+        reason(&verify(&f, &image, &policy(&f, "p384.pub", Some("sha512")))),
+        "invalid-key"
+    );
+    assert_eq!(
+        reason(&verify(
+            &f,
+            &image,
+            &policy(&f, "ed25519.pub", Some("sha256"))
+        )),
+        "invalid-key"
+    );
+    // A keyless authority names none; an unknown digest is not read.
+    let config: ehdeploy::trust::TrustConfig = serde_json::from_value(json!({
+        "authorities": {"k": {"keyless": {"issuer": "https://issuer.example", "subject": "ci@example"}, "signatureDigestAlgorithm": "sha256"}},
+        "policies": [{"images": ["registry.example/**"], "authorities": ["k"]}]
+    }))
+    .unwrap();
+    let (_, problems) = TrustPolicy::compile(&config, &f.dir.0, &[]);
+    let at: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(
+        at,
+        ["/signatures/authorities/k/signatureDigestAlgorithm"],
+        "{problems:?}"
+    );
+    assert!(
+        serde_json::from_value::<ehdeploy::trust::TrustConfig>(json!({
+            "authorities": {"k": {"key": "p384.pub", "signatureDigestAlgorithm": "md5"}}
+        }))
+        .is_err()
+    );
+}
+
 /// Standard base64 of `bytes`, as cosign writes a signature.
 fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;

@@ -11,10 +11,13 @@ use aws_lc_rs::signature::{ParsedPublicKey, VerificationAlgorithm};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sigstore_verify::crypto::{validate_raw_public_key, SigningScheme, VerificationKey};
+use sigstore_verify::crypto::{
+    validate_raw_public_key, KeyAlgorithm, SigningScheme, VerificationKey,
+};
 use sigstore_verify::types::{DerPublicKey, SignatureBytes};
 
 use super::store::{image_manifest, ImageStore, MAX_DOCUMENT_BYTES};
+use crate::trust::DigestAlgorithm;
 
 /// The media type of a cosign signature payload layer.
 pub const SIMPLESIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -281,24 +284,64 @@ pub fn signatures(
     Ok(out)
 }
 
-/// Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA).
+/// Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA), for signatures over the key's
+/// own digest (SHA-256 for P-256 and RSA, SHA-384 for P-384).
 pub fn public_key(pem: &str) -> Result<PublicKey, SignatureError> {
+    public_key_with(pem, None)
+}
+
+/// Parses a PEM public key, for signatures over `digest` (none: the key's own, as
+/// [`public_key`]): cosign's `--signature-digest-algorithm`. An Ed25519 key signs the payload
+/// itself and takes none.
+pub fn public_key_with(
+    pem: &str,
+    digest: Option<DigestAlgorithm>,
+) -> Result<PublicKey, SignatureError> {
     let invalid = |e: String| {
         SignatureError::new(
             SignatureReason::InvalidKey,
             format!("not a public key: {e}"),
         )
     };
-    let key = DerPublicKey::from_pem(pem)
-        .map_err(|e| e.to_string())
-        .and_then(|der| VerificationKey::from_spki(&der).map_err(|e| e.to_string()))
-        .map_err(invalid)?;
+    let der = DerPublicKey::from_pem(pem).map_err(|e| invalid(e.to_string()))?;
+    let key = VerificationKey::from_spki(&der).map_err(|e| invalid(e.to_string()))?;
+    let key = match digest {
+        None => key,
+        Some(digest) => {
+            let scheme = with_digest(key.scheme(), digest)?;
+            VerificationKey::from_spki_with_scheme(&der, scheme)
+                .map_err(|e| invalid(e.to_string()))?
+        }
+    };
     // The checks `sigstore-verify` makes of the key before each verification (an uncompressed
     // ECDSA point, an RSA modulus of 2,048 to 8,192 bits), made once.
     validate_raw_public_key(key.scheme(), key.as_bytes()).map_err(|e| invalid(e.to_string()))?;
     let parsed = ParsedPublicKey::new(algorithm(key.scheme())?, key.as_bytes())
         .map_err(|e| invalid(e.to_string()))?;
     Ok(PublicKey { key, parsed })
+}
+
+/// The scheme of a key of `scheme`'s kind over `digest`.
+fn with_digest(
+    scheme: SigningScheme,
+    digest: DigestAlgorithm,
+) -> Result<SigningScheme, SignatureError> {
+    use DigestAlgorithm::{Sha256, Sha384, Sha512};
+    Ok(match (scheme.key_algorithm(), digest) {
+        (KeyAlgorithm::EcdsaP256, Sha256) => SigningScheme::EcdsaP256Sha256,
+        (KeyAlgorithm::EcdsaP256, Sha384) => SigningScheme::EcdsaP256Sha384,
+        (KeyAlgorithm::EcdsaP384, Sha256) => SigningScheme::EcdsaP384Sha256,
+        (KeyAlgorithm::EcdsaP384, Sha384) => SigningScheme::EcdsaP384Sha384,
+        (KeyAlgorithm::Rsa, Sha256) => SigningScheme::RsaPkcs1Sha256,
+        (KeyAlgorithm::Rsa, Sha384) => SigningScheme::RsaPkcs1Sha384,
+        (KeyAlgorithm::Rsa, Sha512) => SigningScheme::RsaPkcs1Sha512,
+        (other, digest) => {
+            return Err(SignatureError::new(
+                SignatureReason::InvalidKey,
+                format!("a {other:?} key does not sign over {digest:?}"),
+            ))
+        }
+    })
 }
 
 /// The aws-lc-rs algorithm of a signing scheme, as `sigstore-verify` verifies it.
@@ -375,9 +418,10 @@ impl std::fmt::Debug for PublicKey {
 pub struct ParsedKey(std::sync::Arc<Result<PublicKey, SignatureError>>);
 
 impl ParsedKey {
-    /// Parses `pem` ([`public_key`]); an invalid key is kept as its error.
-    pub fn parse(pem: &str) -> ParsedKey {
-        ParsedKey(std::sync::Arc::new(public_key(pem)))
+    /// Parses `pem` for signatures over `digest` ([`public_key_with`]); an invalid key is
+    /// kept as its error.
+    pub fn parse(pem: &str, digest: Option<DigestAlgorithm>) -> ParsedKey {
+        ParsedKey(std::sync::Arc::new(public_key_with(pem, digest)))
     }
 
     /// The key, or why the PEM is not one.

@@ -34,8 +34,8 @@ pub use batch::{verify_all, Job, DEFAULT_CONCURRENCY};
 pub use bundle::{verify_bundle, BundleError, BundleReason, BundleVerdict, Expected, Subject};
 pub use bundle_files::{BundleFiles, WithBundleFiles, MAX_BUNDLE_FILES};
 pub use cosign::{
-    check_payload, public_key, signature_tag, signatures, verify_signature, CosignSignature,
-    ParsedKey, PublicKey, SignatureError, SignatureReason, BUNDLE_ANNOTATION,
+    check_payload, public_key, public_key_with, signature_tag, signatures, verify_signature,
+    CosignSignature, ParsedKey, PublicKey, SignatureError, SignatureReason, BUNDLE_ANNOTATION,
     CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLESIGNING,
 };
 pub use image::{digest_of, verify_image, ImageVerdict};

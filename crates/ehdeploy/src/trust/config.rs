@@ -66,9 +66,27 @@ pub struct AuthorityConfig {
     /// `keyless`.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_root: Option<String>,
+    /// For a `key` authority: the digest its cosign signatures are made over, as cosign's
+    /// `--signature-digest-algorithm` names it; default: the key's own (SHA-256 for P-256 and
+    /// RSA, SHA-384 for P-384). Older cosign signed with SHA-256 whatever the key, so a P-384
+    /// key used with it needs `sha256`. Not for Ed25519, which signs the payload itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_digest_algorithm: Option<DigestAlgorithm>,
     /// Annotations every signature of this authority must carry (`key: value`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub annotations: IndexMap<String, String>,
+}
+
+/// The digest a key's signature is made over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DigestAlgorithm {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
 }
 
 /// A keyless (Fulcio certificate) signer.

@@ -35,7 +35,8 @@ mod policy;
 mod tests;
 
 pub use config::{
-    AuthorityConfig, EnvironmentPolicy, KeylessConfig, Mode, PolicyConfig, TrustConfig, Unmatched,
+    AuthorityConfig, DigestAlgorithm, EnvironmentPolicy, KeylessConfig, Mode, PolicyConfig,
+    TrustConfig, Unmatched,
 };
 pub use policy::{
     decide, Authority, AuthorityCheck, ImageDecision, Matcher, Outcome, Requirement, TrustPolicy,

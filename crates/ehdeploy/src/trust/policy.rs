@@ -270,6 +270,12 @@ impl TrustPolicy {
                     .map_err(|e| bad(at, format!("no trusted root file {}: {e}", path.display())))
                     .ok()
             };
+            if a.key.is_none() && a.signature_digest_algorithm.is_some() {
+                bad(
+                    format!("{at}/signatureDigestAlgorithm"),
+                    "only a key authority's signatures are made over a digest it names".into(),
+                );
+            }
             let authority = match (&a.key, &a.keyless) {
                 (None, Some(_)) if a.trusted_root.is_some() => {
                     bad(
@@ -295,7 +301,9 @@ impl TrustPolicy {
                     Some(Authority::Key {
                         path,
                         #[cfg(feature = "signatures")]
-                        key: pem.as_deref().map(crate::signing::ParsedKey::parse),
+                        key: pem.as_deref().map(|pem| {
+                            crate::signing::ParsedKey::parse(pem, a.signature_digest_algorithm)
+                        }),
                         pem,
                         trusted_root,
                         trusted_root_json,
