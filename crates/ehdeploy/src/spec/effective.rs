@@ -85,12 +85,7 @@ impl ValuesCache {
 
     /// Whether `path` is a file, asking the file system once per path.
     pub fn is_file(&mut self, path: &Path) -> bool {
-        if let Some(known) = self.exists.get(path.as_os_str()) {
-            return *known;
-        }
-        let is_file = path.is_file();
-        self.exists.insert(path.as_os_str().to_owned(), is_file);
-        is_file
+        remembered(&mut self.exists, path, Path::is_file)
     }
 
     /// The image repositories parsed so far.
@@ -101,13 +96,22 @@ impl ValuesCache {
     /// Whether `path` is a folder, asking the file system once per path (a chart named in
     /// every environment is looked up once).
     pub fn is_dir(&mut self, path: &Path) -> bool {
-        if let Some(known) = self.folders.get(path.as_os_str()) {
-            return *known;
-        }
-        let is_dir = path.is_dir();
-        self.folders.insert(path.as_os_str().to_owned(), is_dir);
-        is_dir
+        remembered(&mut self.folders, path, Path::is_dir)
     }
+}
+
+/// The answer `answers` keeps for `path`, or `ask`'s, asked once and kept.
+fn remembered(
+    answers: &mut HashMap<OsString, bool, foldhash::fast::RandomState>,
+    path: &Path,
+    ask: fn(&Path) -> bool,
+) -> bool {
+    if let Some(known) = answers.get(path.as_os_str()) {
+        return *known;
+    }
+    let answer = ask(path);
+    answers.insert(path.as_os_str().to_owned(), answer);
+    answer
 }
 
 /// Compute the effective values of the app `label` of a merged DSF tree (`None` when the tree
