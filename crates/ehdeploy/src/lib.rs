@@ -11,6 +11,7 @@ pub mod canary;
 mod error;
 #[cfg(any(feature = "prometheus", feature = "registry"))]
 mod http;
+mod parallel;
 pub mod plan;
 pub mod platform;
 pub mod policy;

@@ -204,14 +204,15 @@ fn next_promotions(
         .map(|((_, spec), values)| Side::from_values(spec, platform, values))
         .collect();
     let last = platform.file.environments.last().map(|e| e.name.as_str());
-    let mut out = Vec::new();
-    for (i, pair) in sides.windows(2).enumerate() {
-        let ((from, _), (to, target)) = (&specs[i], &specs[i + 1]);
-        let [Some(source_side), Some(target_side)] = pair else {
-            continue;
+    // Each pair of neighbours is planned on its own, side by side.
+    let pairs: Vec<usize> = (1..specs.len()).collect();
+    let planned = crate::parallel::map(&pairs, crate::parallel::cpu_threads(), |&i| {
+        let ((from, _), (to, target)) = (&specs[i - 1], &specs[i]);
+        let (Some(source_side), Some(target_side)) = (&sides[i - 1], &sides[i]) else {
+            return None;
         };
         let (promoted, notes) = promote(source_side, target_side, platform, None);
-        findings.extend(manual_findings(notes, &specs[i].1, target, to, sources));
+        let manual = manual_findings(notes, &specs[i - 1].1, target, to, sources);
         let plan = diff(
             target_side,
             &promoted,
@@ -221,11 +222,17 @@ fn next_promotions(
                 production: last == Some(to.as_str()),
             },
         );
-        out.push(NextPromotion {
+        let next = NextPromotion {
             from: from.clone(),
             to: to.clone(),
             plan,
-        });
+        };
+        Some((manual, next))
+    });
+    let mut out = Vec::new();
+    for (manual, next) in planned.into_iter().flatten() {
+        findings.extend(manual);
+        out.push(next);
     }
     out
 }

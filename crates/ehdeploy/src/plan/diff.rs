@@ -1,8 +1,8 @@
 //! The diff of two desired states into an ordered list of actions.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -32,8 +32,9 @@ pub(super) struct AppSide {
     /// The chart profile that reads the values (without one, nothing is known of hosts etc.).
     pub(super) profile: Option<Arc<CompiledProfile>>,
     /// Values pointer → the platform's name of the value, read when first needed (most apps of
-    /// a plan do not change, and never need it).
-    fields: OnceCell<Vec<(String, String)>>,
+    /// a plan do not change, and never need it); the plans of neighbouring pairs of
+    /// environments share a side, side by side.
+    fields: OnceLock<Vec<(String, String)>>,
 }
 
 impl AppSide {
@@ -41,7 +42,7 @@ impl AppSide {
         AppSide {
             values,
             profile,
-            fields: OnceCell::new(),
+            fields: OnceLock::new(),
         }
     }
 

@@ -91,6 +91,11 @@ impl<'a> Emitter<'a> {
     }
 
     /// The findings, located in `sources`.
+    /// Take on the findings `other` emitted, after this one's.
+    pub fn append(&mut self, other: Emitter<'_>) {
+        self.findings.extend(other.findings);
+    }
+
     pub fn into_findings(self, sources: &SourceMap) -> Vec<Finding> {
         self.findings
             .into_iter()

@@ -12,7 +12,7 @@ pub(crate) fn check(
     w: &Workload<'_>,
     platform: &Platform,
     env: Option<&EnvironmentConfig>,
-    images: &mut ImageRefs,
+    images: &ImageRefs,
 ) {
     let label = view.label;
     let values = &view.values;

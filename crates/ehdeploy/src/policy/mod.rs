@@ -16,8 +16,11 @@ use indexmap::IndexMap;
 
 use crate::platform::{CompiledProfile, Platform};
 use crate::report::Finding;
+use crate::source::Node;
 use crate::source::{pointer_join, SourceMap};
-use crate::spec::{effective_values, App, AppValues, LoadOptions, LoadedSpec, ValuesCache};
+use crate::spec::{
+    merged_values, values_files, App, AppValues, DesiredState, LoadOptions, LoadedSpec, ValuesCache,
+};
 use crate::workload::Workload;
 
 pub(crate) use emit::{Emitter, Place};
@@ -42,6 +45,69 @@ pub(crate) struct AppView<'a> {
     pub pointer: String,
     pub values: AppValues,
     pub profile: Option<&'a CompiledProfile>,
+}
+
+/// What every app of an environment is checked against.
+struct Context<'a> {
+    sources: &'a SourceMap,
+    cache: &'a ValuesCache,
+    state: &'a DesiredState,
+    tree: &'a Node,
+    platform: &'a Platform,
+    environment: Option<&'a str>,
+}
+
+/// One app checked: its findings, its host names and its effective values.
+struct AppChecked<'a> {
+    label: &'a String,
+    emitted: Emitter<'a>,
+    merge_findings: Vec<Finding>,
+    hosts: Vec<network::HostUse<'a>>,
+    values: AppValues,
+}
+
+impl<'a> Context<'a> {
+    /// Check the app `label` whole: its effective values, its workload, the platform's rules
+    /// on them (`None` when the tree has no such app).
+    fn check(&self, label: &'a String, app: &'a App) -> Option<AppChecked<'a>> {
+        let (platform, state) = (self.platform, self.state);
+        let env = self.environment.and_then(|e| platform.environment(e));
+        let mut merge_findings = Vec::new();
+        let values = merged_values(
+            self.sources,
+            self.cache,
+            self.tree,
+            label,
+            &mut merge_findings,
+        )?;
+        let mut out = Emitter::new(Some(platform), self.environment, self.tree);
+        let view = AppView {
+            label,
+            app,
+            pointer: pointer_join("/apps", label),
+            values,
+            profile: platform.profile_of(app).map(|p| &**p),
+        };
+        let mut hosts = Vec::new();
+        chart::check(&mut out, state, &view, platform, env);
+        if let Some(profile) = view.profile {
+            let w = Workload::read(&view.values.values, profile);
+            image::check(&mut out, &view, &w, platform, env, self.cache.images());
+            resources::check(&mut out, &view, &w, platform, env);
+            secrets::check(&mut out, &view, &w, platform);
+            network::check_app(&mut out, state, &view, &w, platform, env);
+            canary::check(&mut out, &view, &w, platform);
+            hosts = network::hosts_of(&view, &w);
+        }
+        secrets::check_plaintext(&mut out, &view, platform);
+        Some(AppChecked {
+            label,
+            emitted: out,
+            merge_findings,
+            hosts,
+            values: view.values,
+        })
+    }
 }
 
 /// Run every rule on a loaded spec. With a platform (and the environment's name), the
@@ -75,39 +141,43 @@ pub fn check_spec_keeping_values(
     let mut read_findings = Vec::new();
     let mut out = Emitter::new(platform, environment, tree);
     if let Some(platform) = platform {
-        let env = environment.and_then(|e| platform.environment(e));
+        let enabled: Vec<(&String, &App)> = state
+            .apps
+            .iter()
+            .flatten()
+            .filter(|(_, app)| app.enabled == Some(true))
+            .collect();
+        // Every app's values files first, then each app whole (values, workload, rules); both
+        // on as many threads as the cores, in the apps' order.
+        let threads = crate::parallel::cpu_threads();
+        let listed = tree.get("apps");
+        let paths: Vec<&std::path::Path> = enabled
+            .iter()
+            .filter_map(|(label, _)| listed?.get(label))
+            .flat_map(values_files)
+            .collect();
+        let vars = options.values_vars();
+        let limits = &options.limits;
+        cache.read_all(sources, &paths, limits, vars, &mut read_findings, threads);
+        let context = Context {
+            sources,
+            cache,
+            state,
+            tree,
+            platform,
+            environment,
+        };
         let mut hosts = Vec::new();
-        // Each app whole, one after the other, while its values are fresh in memory.
-        for (label, app) in state.apps.iter().flatten() {
-            if app.enabled != Some(true) {
-                continue;
-            }
-            let Some(values) =
-                effective_values(sources, cache, tree, label, options, &mut read_findings)
-            else {
+        for app in
+            crate::parallel::map(&enabled, threads, |&(label, app)| context.check(label, app))
+        {
+            let Some(app) = app else {
                 continue;
             };
-            let pointer = pointer_join("/apps", label);
-            let profile = platform.profile_of(app).map(|p| &**p);
-            let view = AppView {
-                label,
-                app,
-                pointer,
-                values,
-                profile,
-            };
-            chart::check(&mut out, state, &view, platform, env);
-            if let Some(profile) = view.profile {
-                let w = Workload::read(&view.values.values, profile);
-                image::check(&mut out, &view, &w, platform, env, cache.images());
-                resources::check(&mut out, &view, &w, platform, env);
-                secrets::check(&mut out, &view, &w, platform);
-                network::check_app(&mut out, state, &view, &w, platform, env);
-                canary::check(&mut out, &view, &w, platform);
-                hosts.extend(network::hosts_of(&view, &w));
-            }
-            secrets::check_plaintext(&mut out, &view, platform);
-            kept.insert(label.clone(), view.values);
+            out.append(app.emitted);
+            read_findings.extend(app.merge_findings);
+            hosts.extend(app.hosts);
+            kept.insert(app.label.clone(), app.values);
         }
         network::check_environment(&mut out, &hosts);
     }

@@ -218,7 +218,7 @@ fn walk(
     let mut head = GENESIS.to_string();
     let mut release = Release::default();
     let mut n: u64 = 0;
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(8));
+    let threads = crate::parallel::cpu_threads();
     let mut lines = text.split_inclusive('\n').peekable();
     let mut block: Vec<&str> = Vec::with_capacity(BLOCK);
     while lines.peek().is_some() {
@@ -298,43 +298,9 @@ const BLOCK: usize = 4096;
 /// Each line of `lines` (entries `first`, `first + 1`, …) parsed and checked against its own
 /// hash, in order; on `threads` threads when there are enough lines to be worth it.
 fn parse_block(lines: &[&str], first: u64, threads: usize) -> Vec<Result<LogEntry, LogProblem>> {
-    let sequential = |lines: &[&str], first: u64| -> Vec<Result<LogEntry, LogProblem>> {
-        lines
-            .iter()
-            .zip(first..)
-            .map(|(raw, n)| parse_line(raw, n))
-            .collect()
-    };
-    if threads < 2 || lines.len() < 512 {
-        return sequential(lines, first);
-    }
-    let chunk = lines.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(chunk)
-            .zip((first..).step_by(chunk))
-            .map(|(part, start)| {
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, move || sequential(part, start))
-                    .map_err(|_| (part, start))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h {
-                Ok(handle) => handle.join().unwrap_or_else(|_| {
-                    vec![Err(LogProblem {
-                        entry: first,
-                        line: first + 1,
-                        code: ProblemCode::Malformed,
-                        message: "a line could not be read".into(),
-                    })]
-                }),
-                // No thread to be had: this part here.
-                Err((part, start)) => sequential(part, start),
-            })
-            .collect()
-    })
+    let numbered: Vec<(u64, &str)> = (first..).zip(lines.iter().copied()).collect();
+    let threads = if lines.len() < 512 { 1 } else { threads };
+    crate::parallel::map(&numbered, threads, |&(n, raw)| parse_line(raw, n))
 }
 
 /// Entry `n`'s line (with its newline) parsed and checked against its own hash.

@@ -45,43 +45,12 @@ pub fn verify_all(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<ImageVerdict> {
     let total = jobs.len();
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let work = || {
-        let mut mine = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = jobs.get(i) else {
-                break;
-            };
-            let verdict = verify_image(store, &job.image, policy, job.environment.as_deref());
-            mine.push((i, verdict));
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        }
-        mine
-    };
-    let threads = concurrency.clamp(1, total.max(1));
-    if threads == 1 {
-        return work().into_iter().map(|(_, v)| v).collect();
-    }
-    // Each verdict is moved once, into its job's place (sorting the workers' interleaved
-    // verdicts moved each of them many times).
-    let mut verdicts: Vec<Option<ImageVerdict>> =
-        std::iter::repeat_with(|| None).take(total).collect();
-    // A panic in a worker goes on to the caller (the API turns it into an error): no image
-    // is ever left out of the answer.
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
-        for handle in handles {
-            let mine = handle
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            for (i, verdict) in mine {
-                verdicts[i] = Some(verdict);
-            }
-        }
-    });
-    verdicts.into_iter().flatten().collect()
+    crate::parallel::map(jobs, concurrency, |job| {
+        let verdict = verify_image(store, &job.image, policy, job.environment.as_deref());
+        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+        verdict
+    })
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use node::{
     escape_pointer_token, pointer_join, unescape_pointer_token, Entry, Mapping, Node, NodeKind,
 };
 pub(crate) use node::{pointer_of, Step};
-pub use read::{parse_bytes, read_file, Parsed, Vars};
+pub use read::{parse_bytes, read_file, read_files, Parsed, Vars};
 pub use scalar::resolve_plain_scalar;
 pub use substitute::{substitute_env, Substitution, UnsetVariable};
 

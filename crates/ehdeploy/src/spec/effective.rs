@@ -1,7 +1,7 @@
 //! The effective values of an app, exactly as Helm would merge them: `valuesFile(s)` in order,
 //! then `set`, `setString` and `setFile`. Secrets files are references and are never read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use super::LoadOptions;
 use crate::report::{Finding, Severity};
 use crate::rules;
 use crate::source::{
-    pointer_join, read_file, Limits, Mapping, Node, NodeKind, SourceMap, Span, Vars,
+    pointer_join, read_files, Limits, Mapping, Node, NodeKind, SourceMap, Span, Vars,
 };
 use crate::workload::image::ImageRefs;
 
@@ -54,18 +54,30 @@ impl ValuesCache {
         ValuesCache::default()
     }
 
-    /// The tree of a values file; its syntax findings go to `findings` the first time only.
-    /// A file that does not exist gives `None` (the `spec/file-missing` rule reports it).
-    pub fn get(
+    /// Read every values file of `paths` not read yet, on up to `threads` threads; the syntax
+    /// findings of each go to `findings` the first time it is read only. The trees, the
+    /// findings and their order, and the files' places in the source map are the same
+    /// whatever the number of threads. A file that does not exist has no tree (the
+    /// `spec/file-missing` rule reports it).
+    pub fn read_all(
         &mut self,
         sources: &mut SourceMap,
-        path: &Path,
+        paths: &[&Path],
         limits: &Limits,
         vars: Option<Vars<'_>>,
         findings: &mut Vec<Finding>,
-    ) -> Option<&Node> {
-        if !self.parsed.contains_key(path.as_os_str()) {
-            let node = match read_file(sources, path, path.display().to_string(), limits, vars) {
+        threads: usize,
+    ) {
+        let mut seen: HashSet<&std::ffi::OsStr, foldhash::fast::RandomState> =
+            HashSet::with_capacity_and_hasher(paths.len(), Default::default());
+        let unread: Vec<&Path> = paths
+            .iter()
+            .copied()
+            .filter(|p| !self.parsed.contains_key(p.as_os_str()) && seen.insert(p.as_os_str()))
+            .collect();
+        let read = read_files(sources, &unread, limits, vars, threads);
+        for (path, read) in unread.into_iter().zip(read) {
+            let node = match read {
                 Ok(p) => {
                     findings.extend(p.findings);
                     self.exists.insert(path.as_os_str().to_owned(), true);
@@ -75,7 +87,6 @@ impl ValuesCache {
             };
             self.parsed.insert(path.as_os_str().to_owned(), node);
         }
-        self.parsed.get(path.as_os_str()).and_then(Option::as_ref)
     }
 
     /// The tree of a values file already read.
@@ -89,8 +100,8 @@ impl ValuesCache {
     }
 
     /// The image repositories parsed so far.
-    pub fn images(&mut self) -> &mut ImageRefs {
-        &mut self.images
+    pub fn images(&self) -> &ImageRefs {
+        &self.images
     }
 
     /// Whether `path` is a folder, asking the file system once per path (a chart named in
@@ -114,6 +125,18 @@ fn remembered(
     answer
 }
 
+/// The local values files an app (its node in the DSF tree) lists, in the order Helm merges
+/// them: `valuesFile`, then `valuesFiles`. Remote ones (URLs) are not read.
+pub fn values_files(app: &Node) -> impl Iterator<Item = &Path> {
+    let list = app.get("valuesFiles").and_then(Node::as_seq).unwrap_or(&[]);
+    app.get("valuesFile")
+        .into_iter()
+        .chain(list)
+        .filter_map(Node::as_str)
+        .filter(|p| !p.is_empty() && !super::is_remote(p))
+        .map(Path::new)
+}
+
 /// Compute the effective values of the app `label` of a merged DSF tree (`None` when the tree
 /// has no such app). Values files are substituted only with `options.substitute_values`.
 pub fn effective_values(
@@ -124,23 +147,28 @@ pub fn effective_values(
     options: &LoadOptions<'_>,
     findings: &mut Vec<Finding>,
 ) -> Option<AppValues> {
+    let app = tree.pointer(&pointer_join("/apps", label))?;
+    let paths: Vec<&Path> = values_files(app).collect();
+    let vars = options.values_vars();
+    cache.read_all(sources, &paths, &options.limits, vars, findings, 1);
+    merged_values(sources, cache, tree, label, findings)
+}
+
+/// [`effective_values`] of an app whose values files `cache` has already read (with
+/// [`ValuesCache::read_all`]; a file it has not read counts as missing). It only reads the
+/// sources and the cache, so many apps can be merged side by side.
+pub fn merged_values(
+    sources: &SourceMap,
+    cache: &ValuesCache,
+    tree: &Node,
+    label: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<AppValues> {
     let app_pointer = &pointer_join("/apps", label);
     let app = tree.pointer(app_pointer)?;
-    let limits = &options.limits;
-    let vars: Option<Vars<'_>> = options.vars.filter(|_| options.substitute_values);
     let mut values = Node::new(NodeKind::Map(Mapping::new()), app.span);
-    let mut files: Vec<&Node> = Vec::new();
-    if let Some(f) = app.get("valuesFile") {
-        files.push(f);
-    }
-    if let Some(list) = app.get("valuesFiles").and_then(Node::as_seq) {
-        files.extend(list.iter());
-    }
-    for f in files {
-        let Some(path) = f.as_str().filter(|p| !p.is_empty() && !super::is_remote(p)) else {
-            continue;
-        };
-        if let Some(tree) = cache.get(sources, Path::new(path), limits, vars, findings) {
+    for path in values_files(app) {
+        if let Some(tree) = cache.tree(path) {
             if tree.as_map().is_some() {
                 coalesce(&mut values, tree.clone());
             }

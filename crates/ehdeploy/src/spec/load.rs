@@ -23,6 +23,13 @@ pub struct LoadOptions<'a> {
     pub substitute_values: bool,
 }
 
+impl<'a> LoadOptions<'a> {
+    /// The variables to substitute in values files: none unless `substitute_values`.
+    pub fn values_vars(&self) -> Option<Vars<'a>> {
+        self.vars.filter(|_| self.substitute_values)
+    }
+}
+
 /// One or more desired-state files, loaded and merged.
 #[derive(Debug, Clone, Default)]
 pub struct LoadedSpec {

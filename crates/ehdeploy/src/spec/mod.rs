@@ -6,7 +6,7 @@ mod model;
 mod paths;
 pub mod values;
 
-pub use effective::{effective_values, AppValues, ValuesCache};
+pub use effective::{effective_values, merged_values, values_files, AppValues, ValuesCache};
 pub(crate) use load::is_manifest;
 pub use load::{load_spec, LoadOptions, LoadedSpec};
 pub use model::{

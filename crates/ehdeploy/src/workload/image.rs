@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 
 use oci_spec::distribution::{ParseError, Reference};
 
@@ -272,10 +273,11 @@ impl ImageRef {
 }
 
 /// Image repositories parsed once per operation: the reference grammar is a regular
-/// expression, and the same repository comes back in every environment.
+/// expression, and the same repository comes back in every environment. Threads checking
+/// apps side by side share one.
 #[derive(Debug, Default)]
 pub struct ImageRefs {
-    parsed: HashMap<String, Result<ImageRef, ImageRefError>, foldhash::fast::RandomState>,
+    parsed: Mutex<HashMap<String, Result<ImageRef, ImageRefError>, foldhash::fast::RandomState>>,
 }
 
 impl ImageRefs {
@@ -284,7 +286,7 @@ impl ImageRefs {
     /// ```
     /// use ehdeploy::workload::image::{ImageRef, ImageRefs};
     ///
-    /// let mut images = ImageRefs::default();
+    /// let images = ImageRefs::default();
     /// for tag in ["1.0", "2.0"] {
     ///     let cached = images.with_tag_and_digest("registry.ehealth.example/team/app", Some(tag), None);
     ///     assert_eq!(cached, ImageRef::with_tag_and_digest("registry.ehealth.example/team/app", Some(tag), None));
@@ -292,17 +294,22 @@ impl ImageRefs {
     /// assert!(images.with_tag_and_digest("Team/App", Some("1.0"), None).is_err());
     /// ```
     pub fn with_tag_and_digest(
-        &mut self,
+        &self,
         repository: &str,
         tag: Option<&str>,
         digest: Option<&str>,
     ) -> Result<ImageRef, ImageRefError> {
-        let image = match self.parsed.get(repository) {
-            Some(parsed) => parsed.clone()?,
+        // The map is only ever changed by one insert: a panic elsewhere cannot leave it half
+        // changed, so a poisoned lock is still good to use.
+        let parsed = || self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+        let known = parsed().get(repository).cloned();
+        let image = match known {
+            Some(known) => known?,
+            // Parsed outside the lock, so threads wait for each other only to look up.
             None => {
-                let parsed = repository.parse::<ImageRef>();
-                self.parsed.insert(repository.to_owned(), parsed.clone());
-                parsed?
+                let fresh = repository.parse::<ImageRef>();
+                parsed().insert(repository.to_owned(), fresh.clone());
+                fresh?
             }
         };
         ImageRef::complete(image, repository, tag, digest)

@@ -156,7 +156,7 @@ impl<'a> Workload<'a> {
     /// [`Workload::image_ref`], with each distinct repository parsed once in `images`.
     pub fn image_ref_in(
         &self,
-        images: &mut ImageRefs,
+        images: &ImageRefs,
     ) -> Option<Result<ImageRef, (ImageRefError, &Field<'a>)>> {
         self.image_ref_with(|repository, tag, digest| {
             images.with_tag_and_digest(repository, tag, digest)

@@ -1,0 +1,108 @@
+//! Independent pieces of work spread over a few threads, their answers kept in order.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many threads CPU-bound work uses: the cores the process may run on, at most eight
+/// (beyond that, reading and allocating stop scaling for the sizes ehdeploy handles).
+pub(crate) fn cpu_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// `f` applied to every item, on at most `threads` threads (the calling thread is one of
+/// them); the answers in the items' order.
+///
+/// Each thread takes the next item not yet taken, so a slow item does not hold the others
+/// back. When no thread can be started, the calling thread does all the work. A panic in `f`
+/// goes on to the caller, so no item is ever left out of the answer.
+pub(crate) fn map<T, R, F>(items: &[T], threads: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                break;
+            };
+            mine.push((i, f(item)));
+        }
+        mine
+    };
+    // Each answer is moved once, into its item's place.
+    let mut answers: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    let mut place = |mine: Vec<(usize, R)>| {
+        for (i, answer) in mine {
+            answers[i] = Some(answer);
+        }
+    };
+    std::thread::scope(|scope| {
+        let work = &work;
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .collect();
+        place(work());
+        for helper in helpers {
+            place(
+                helper
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            );
+        }
+    });
+    answers.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_come_in_the_items_order_once_each() {
+        let items: Vec<usize> = (0..1_003).collect();
+        for threads in [0, 1, 2, 3, 8, 5_000] {
+            let calls = AtomicUsize::new(0);
+            let answers = map(&items, threads, |&i| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                i * 2
+            });
+            let expected: Vec<usize> = items.iter().map(|i| i * 2).collect();
+            assert_eq!(answers, expected, "{threads} threads");
+            assert_eq!(
+                calls.load(Ordering::Relaxed),
+                items.len(),
+                "{threads} threads"
+            );
+        }
+        assert!(map(&[] as &[u8], 4, |_| 0).is_empty());
+    }
+
+    #[test]
+    fn zero_sized_items_keep_their_places() {
+        let items = [(); 100];
+        let counter = AtomicUsize::new(0);
+        let answers = map(&items, 4, |_| counter.fetch_add(1, Ordering::Relaxed));
+        let mut sorted = answers.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_panic_in_the_work_reaches_the_caller() {
+        let items: Vec<usize> = (0..100).collect();
+        let caught = std::panic::catch_unwind(|| {
+            map(&items, 3, |&i| {
+                assert!(i != 57, "item 57");
+                i
+            })
+        });
+        assert!(caught.is_err());
+    }
+}
