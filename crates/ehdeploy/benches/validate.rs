@@ -9,7 +9,9 @@
 //! Two groups, for N = 500, 1,000 and 2,000 apps per environment:
 //! - `serde_yaml_parse/N`: read every file of the repo and parse it into `serde_yaml::Value`;
 //! - `ehdeploy_check/N`: `ehdeploy::api::check` on the repo (everything: syntax, schema,
-//!   typed model, values merging, every platform rule).
+//!   typed model, values merging, every platform rule), on as many threads as the cores;
+//! - `ehdeploy_check_cpu/N`: the same, timed by the CPU time of all threads instead of the
+//!   wall clock: what it costs whatever the cores.
 //!
 //! Run: `cargo bench -p ehdeploy --bench validate`. Figures: `docs/performance.md`.
 
@@ -44,6 +46,12 @@ fn parse_all(files: &[PathBuf]) -> usize {
         black_box(v);
     }
     n
+}
+
+/// The CPU time the process has used so far, on all its threads.
+fn cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec.unsigned_abs(), t.tv_nsec.try_into().unwrap_or(0))
 }
 
 fn request(dir: &Path) -> CheckRequest {
@@ -115,6 +123,27 @@ fn main() {
                         .report
                         .summary
                         .errors
+                })
+            });
+        }
+        group.finish();
+    }
+
+    {
+        // The same check, timed by the CPU time of all the process's threads: what the check
+        // costs, whatever the cores it is spread over.
+        let mut group = c.benchmark_group("ehdeploy_check_cpu");
+        group.sampling_mode(SamplingMode::Flat);
+        for (n, dir, _) in &repos {
+            let req = request(dir);
+            group.throughput(Throughput::Elements((*n * ENVS.len()) as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &req, |b, req| {
+                b.iter_custom(|iters| {
+                    let start = cpu_time();
+                    for _ in 0..iters {
+                        black_box(check(black_box(req)).expect("check runs"));
+                    }
+                    cpu_time() - start
                 })
             });
         }

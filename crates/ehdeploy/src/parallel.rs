@@ -1,6 +1,7 @@
 //! Independent pieces of work spread over a few threads, their answers kept in order.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// How many threads CPU-bound work uses: the cores the process may run on, at most eight
 /// (beyond that, reading and allocating stop scaling for the sizes ehdeploy handles).
@@ -60,6 +61,24 @@ where
     answers.into_iter().flatten().collect()
 }
 
+/// [`map`] for items the work takes ownership of.
+pub(crate) fn map_owned<T, R, F>(items: Vec<T>, threads: usize, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    // Each slot is taken once, by the thread that claims its index.
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    map(&slots, threads, |slot| {
+        let item = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        item.map(&f)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +101,16 @@ mod tests {
             );
         }
         assert!(map(&[] as &[u8], 4, |_| 0).is_empty());
+    }
+
+    #[test]
+    fn owned_items_are_each_taken_once_in_order() {
+        let items: Vec<String> = (0..257).map(|i| i.to_string()).collect();
+        for threads in [1, 2, 7] {
+            let answers = map_owned(items.clone(), threads, |s| s + "!");
+            let expected: Vec<String> = items.iter().map(|s| format!("{s}!")).collect();
+            assert_eq!(answers, expected, "{threads} threads");
+        }
     }
 
     #[test]

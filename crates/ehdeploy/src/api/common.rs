@@ -52,10 +52,12 @@ pub(super) fn load(
     files: &[PathBuf],
     options: &LoadOptions<'_>,
 ) -> Result<LoadedSpec, Error> {
-    load_spec(sources, files, options).map_err(|e| {
-        let first = files.first().map_or(Path::new("."), PathBuf::as_path);
-        Error::io(first, e)
-    })
+    load_spec(sources, files, options).map_err(|e| load_error(files, e))
+}
+
+/// An environment's DSFs could not be read: the error, at its first file.
+pub(super) fn load_error(files: &[PathBuf], e: std::io::Error) -> Error {
+    Error::io(files.first().map_or(Path::new("."), PathBuf::as_path), e)
 }
 
 /// The DSFs of an environment, or a usage error that names the environments there are.

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{environment_files, load, manual_findings, open_platform};
+use super::common::{environment_files, load, load_error, manual_findings, open_platform};
 use crate::error::Error;
 use crate::plan::{diff, promote, PlanContext, Side};
 use crate::platform::Platform;
 use crate::policy::check_spec_keeping_values;
 use crate::report::{Finding, NextPromotion, Report};
 use crate::source::{Limits, SourceMap};
-use crate::spec::{normalize, AppValues, LoadOptions, LoadedSpec, ValuesCache};
+use crate::spec::{load_specs, normalize, AppValues, LoadOptions, LoadedSpec, ValuesCache};
 use indexmap::IndexMap;
 
 /// Ask to validate desired-state files.
@@ -171,6 +171,28 @@ fn check_files(
     findings: &mut Vec<Finding>,
 ) -> Result<(usize, LoadedSpec, AppsValues), Error> {
     let spec = load(sources, files, options)?;
+    let (apps, values) = check_loaded(
+        sources,
+        &spec,
+        platform,
+        environment,
+        cache,
+        options,
+        findings,
+    );
+    Ok((apps, spec, values))
+}
+
+/// Run every rule on one environment's loaded spec; returns the number of apps.
+fn check_loaded(
+    sources: &mut SourceMap,
+    spec: &LoadedSpec,
+    platform: Option<&Platform>,
+    environment: Option<&str>,
+    cache: &mut ValuesCache,
+    options: &LoadOptions<'_>,
+    findings: &mut Vec<Finding>,
+) -> (usize, AppsValues) {
     let apps = spec
         .state
         .as_ref()
@@ -178,9 +200,9 @@ fn check_files(
         .map_or(0, |a| a.len());
     findings.extend(tag(spec.findings.clone(), environment));
     let (found, values) =
-        check_spec_keeping_values(sources, &spec, platform, environment, cache, options);
+        check_spec_keeping_values(sources, spec, platform, environment, cache, options);
     findings.extend(found);
-    Ok((apps, spec, values))
+    (apps, values)
 }
 
 /// Every enabled app's effective values, by app.
@@ -284,9 +306,7 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
         vars: Some(&vars),
         substitute_values: false,
     };
-    let mut cache = ValuesCache::new();
-    let mut apps = 0;
-    let mut specs = Vec::new();
+    let mut wanted: Vec<(&str, Vec<PathBuf>)> = Vec::new();
     for (i, env) in platform.file.environments.iter().enumerate() {
         let mut files = Vec::new();
         for (j, d) in env.dsf.iter().enumerate() {
@@ -310,20 +330,35 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
                 );
             }
         }
-        if files.is_empty() {
-            continue;
+        if !files.is_empty() {
+            wanted.push((&env.name, files));
         }
-        let (n, spec, values) = check_files(
+    }
+    // Every environment's DSFs are read and loaded side by side; then each environment is
+    // checked in promotion order (its apps side by side).
+    let lists: Vec<&[PathBuf]> = wanted.iter().map(|(_, files)| files.as_slice()).collect();
+    let loaded = load_specs(
+        &mut sources,
+        &lists,
+        &options,
+        crate::parallel::cpu_threads(),
+    );
+    let mut cache = ValuesCache::new();
+    let mut apps = 0;
+    let mut specs = Vec::new();
+    for ((name, files), spec) in wanted.iter().zip(loaded) {
+        let spec = spec.map_err(|e| load_error(files, e))?;
+        let (n, values) = check_loaded(
             &mut sources,
-            &files,
+            &spec,
             Some(&platform),
-            Some(&env.name),
+            Some(name),
             &mut cache,
             &options,
             &mut findings,
-        )?;
+        );
         apps += n;
-        specs.push((env.name.clone(), spec, values));
+        specs.push((name.to_string(), spec, values));
     }
     #[cfg(feature = "signatures")]
     findings.extend(super::verify::check_signatures(&platform, &specs, &sources));

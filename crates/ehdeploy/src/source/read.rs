@@ -39,12 +39,14 @@ pub fn read_file(
     Ok(step.finish(sources, limits))
 }
 
-/// [`read_file`] for each of `paths` (each shown as its path), reading and parsing on up to
-/// `threads` threads; the answers in the paths' order. The files take their places in the
-/// source map in that order too, so the outcome is the same whatever the number of threads.
+/// [`read_file`] for each of `paths` (each shown as `display` gives it), reading and parsing
+/// on up to `threads` threads; the answers in the paths' order. The files take their places
+/// in the source map in that order too, so the outcome is the same whatever the number of
+/// threads.
 pub fn read_files(
     sources: &mut SourceMap,
     paths: &[&Path],
+    display: impl Fn(&Path) -> String,
     limits: &Limits,
     vars: Option<Vars<'_>>,
     threads: usize,
@@ -56,7 +58,7 @@ pub fn read_files(
         .iter()
         .zip(contents)
         .map(|(path, content)| {
-            content.map(|c| register(sources, path, path.display().to_string(), c, limits, vars))
+            content.map(|c| register(sources, path, display(path), c, limits, vars))
         })
         .collect();
     let sources: &SourceMap = sources;
@@ -351,7 +353,8 @@ mod tests {
         );
         for threads in [1, 2, 3, 16] {
             let mut side_by_side = SourceMap::new();
-            let got: Vec<_> = read_files(&mut side_by_side, &paths, &limits, vars, threads)
+            let shown = |p: &Path| p.display().to_string();
+            let got: Vec<_> = read_files(&mut side_by_side, &paths, shown, &limits, vars, threads)
                 .into_iter()
                 .map(outcome)
                 .collect();

@@ -75,7 +75,8 @@ impl ValuesCache {
             .copied()
             .filter(|p| !self.parsed.contains_key(p.as_os_str()) && seen.insert(p.as_os_str()))
             .collect();
-        let read = read_files(sources, &unread, limits, vars, threads);
+        let shown = |p: &Path| p.display().to_string();
+        let read = read_files(sources, &unread, shown, limits, vars, threads);
         for (path, read) in unread.into_iter().zip(read) {
             let node = match read {
                 Ok(p) => {

@@ -7,10 +7,11 @@ use serde_json::Value;
 
 use super::model::DesiredState;
 use super::paths::{is_remote, normalize, resolve_path};
+use crate::parallel;
 use crate::report::{Finding, Severity};
 use crate::rules;
 use crate::schema::{self, Document};
-use crate::source::{read_file, Limits, Node, NodeKind, SourceMap, Vars};
+use crate::source::{read_file, read_files, Limits, Node, NodeKind, Parsed, SourceMap, Vars};
 
 /// How to load.
 #[derive(Clone, Copy, Default)]
@@ -61,42 +62,93 @@ pub fn load_spec(
     paths: &[PathBuf],
     options: &LoadOptions<'_>,
 ) -> std::io::Result<LoadedSpec> {
-    let mut out = LoadedSpec::default();
-    let mut merged: Option<Node> = None;
+    let mut read = Read::default();
     for path in paths {
-        load_one(sources, path, options, &mut merged, &mut out, true)?;
+        let parsed = read_file(sources, path, display(path), &options.limits, options.vars)?;
+        read.take(sources, path, parsed, options, true)?;
     }
-    if let Some(tree) = &merged {
-        let json = schema::dsf_json(tree);
-        let checked = schema::check_json(Document::Dsf, &json, tree, sources);
-        out.findings.extend(checked.findings);
-        out.state = typed(json, tree, &checked.invalid, sources, &mut out.findings);
-    }
-    out.tree = merged;
-    Ok(out)
+    Ok(read.merge(sources))
 }
 
-fn load_one(
+/// [`load_spec`] for several specs (an environment's DSFs each), reading and parsing their
+/// files, and then merging and checking each spec, on up to `threads` threads. The outcome is
+/// the same whatever the number of threads; the files take their places in the source map in
+/// the order given.
+pub fn load_specs(
     sources: &mut SourceMap,
-    path: &Path,
+    specs: &[&[PathBuf]],
     options: &LoadOptions<'_>,
-    merged: &mut Option<Node>,
-    out: &mut LoadedSpec,
-    allow_spec: bool,
-) -> std::io::Result<()> {
-    let display = normalize(path).display().to_string();
-    let parsed = read_file(sources, path, display, &options.limits, options.vars)?;
-    out.findings.extend(parsed.findings);
-    let Some(mut root) = parsed.root else {
-        return Ok(());
-    };
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    if allow_spec && root.get("stateFiles").is_some() {
+    threads: usize,
+) -> Vec<std::io::Result<LoadedSpec>> {
+    let paths: Vec<&Path> = specs
+        .iter()
+        .flat_map(|s| s.iter().map(PathBuf::as_path))
+        .collect();
+    let mut parsed = read_files(
+        sources,
+        &paths,
+        display,
+        &options.limits,
+        options.vars,
+        threads,
+    )
+    .into_iter();
+    let read: Vec<std::io::Result<Read>> = specs
+        .iter()
+        .map(|spec| {
+            // Every file of the spec is taken from the reads, even after an error, so that
+            // the next spec starts at its own.
+            let mine: Vec<_> = parsed.by_ref().take(spec.len()).collect();
+            let mut read = Read::default();
+            for (path, parsed) in spec.iter().zip(mine) {
+                read.take(sources, path, parsed?, options, true)?;
+            }
+            Ok(read)
+        })
+        .collect();
+    let sources: &SourceMap = sources;
+    parallel::map_owned(read, threads, |read| read.map(|r| r.merge(sources)))
+}
+
+/// How a DSF is shown in findings.
+fn display(path: &Path) -> String {
+    normalize(path).display().to_string()
+}
+
+/// The files of one spec, read and parsed, in merge order; not merged yet.
+#[derive(Default)]
+struct Read {
+    /// Each DSF's path and tree.
+    files: Vec<(PathBuf, Node)>,
+    /// Their syntax and substitution findings, and those of spec files.
+    findings: Vec<Finding>,
+}
+
+impl Read {
+    /// Take the file `path` as parsed: a DSF, or a spec file whose state files are read now
+    /// (only at the top: `allow_spec`).
+    fn take(
+        &mut self,
+        sources: &mut SourceMap,
+        path: &Path,
+        parsed: Parsed,
+        options: &LoadOptions<'_>,
+        allow_spec: bool,
+    ) -> std::io::Result<()> {
+        self.findings.extend(parsed.findings);
+        let Some(root) = parsed.root else {
+            return Ok(());
+        };
+        if !(allow_spec && root.get("stateFiles").is_some()) {
+            self.files.push((path.to_path_buf(), root));
+            return Ok(());
+        }
         let checked = schema::check(Document::SpecFile, &root, sources);
-        out.findings.extend(checked.findings);
+        self.findings.extend(checked.findings);
         if !checked.invalid.is_empty() {
             return Ok(());
         }
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let entries: Vec<(String, crate::source::Span, String)> = root
             .get("stateFiles")
             .and_then(Node::as_seq)
@@ -114,8 +166,12 @@ fn load_one(
             .collect();
         for (rel, span, pointer) in entries {
             match find_spec_entry(&base, &rel) {
-                Some(p) => load_one(sources, &p, options, merged, out, false)?,
-                None => out.findings.push(
+                Some(p) => {
+                    let parsed =
+                        read_file(sources, &p, display(&p), &options.limits, options.vars)?;
+                    self.take(sources, &p, parsed, options, false)?;
+                }
+                None => self.findings.push(
                     Finding::new(
                         rules::SPEC_FILE_MISSING,
                         Severity::Error,
@@ -125,15 +181,35 @@ fn load_one(
                 ),
             }
         }
-        return Ok(());
+        Ok(())
     }
-    out.files.push(path.to_path_buf());
-    resolve_paths(&mut root, &base);
-    match merged {
-        None => *merged = Some(root),
-        Some(m) => merge(m, root),
+
+    /// Merge the DSFs in order (their relative paths resolved against each one's folder),
+    /// then check the schema and build the typed model. Only reads the source map.
+    fn merge(self, sources: &SourceMap) -> LoadedSpec {
+        let mut out = LoadedSpec {
+            findings: self.findings,
+            ..LoadedSpec::default()
+        };
+        let mut merged: Option<Node> = None;
+        for (path, mut root) in self.files {
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            resolve_paths(&mut root, &base);
+            out.files.push(path);
+            match &mut merged {
+                None => merged = Some(root),
+                Some(m) => merge(m, root),
+            }
+        }
+        if let Some(tree) = &merged {
+            let json = schema::dsf_json(tree);
+            let checked = schema::check_json(Document::Dsf, &json, tree, sources);
+            out.findings.extend(checked.findings);
+            out.state = typed(json, tree, &checked.invalid, sources, &mut out.findings);
+        }
+        out.tree = merged;
+        out
     }
-    Ok(())
 }
 
 /// A spec file's entry: relative to the spec file's folder, or (as Helmsman, which takes it
@@ -328,5 +404,92 @@ fn typed(
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a load gave, comparable across source maps: the merged tree as JSON, the typed
+    /// model, the files and the findings.
+    type Outcome = Result<
+        (
+            Option<Value>,
+            Option<DesiredState>,
+            Vec<PathBuf>,
+            Vec<Finding>,
+        ),
+        std::io::ErrorKind,
+    >;
+
+    fn outcome(loaded: std::io::Result<LoadedSpec>) -> Outcome {
+        loaded
+            .map(|l| (l.tree.map(|t| t.to_json()), l.state, l.files, l.findings))
+            .map_err(|e| e.kind())
+    }
+
+    /// Several specs loaded side by side are loaded as each alone would be, whatever the
+    /// number of threads: merged DSFs, a Helmsman spec file, syntax and schema errors, and a
+    /// spec whose file cannot be read.
+    #[test]
+    fn specs_loaded_side_by_side_are_loaded_as_each_alone() {
+        let dir = std::env::temp_dir().join(format!("ehdeploy-load-specs-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("state")).unwrap();
+        let files = [
+            ("a.yaml", "namespaces:\n  web: {}\napps:\n  api:\n    namespace: web\n    enabled: true\n    chart: ./chart\n    version: 1.0.0\n    valuesFile: values/api.yaml\n"),
+            ("b.yaml", "apps:\n  api:\n    version: 1.1.0\n  ui:\n    namespace: web\n    enabled: true\n    chart: ./chart\n    version: 2.0.0\n"),
+            ("spec.yaml", "stateFiles:\n  - path: state/c.yaml\n  - path: state/gone.yaml\n"),
+            ("state/c.yaml", "namespaces:\n  jobs: {}\napps:\n  cron:\n    namespace: jobs\n    enabled: true\n    chart: ./chart\n    version: 3.0.0\n    priority: 5\n"),
+            ("broken.yaml", "apps: [1, 2\n"),
+            ("wrong.yaml", "apps:\n  api:\n    enabled: maybe\n    unknownKey: 1\n"),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let p = |names: &[&str]| -> Vec<PathBuf> { names.iter().map(|n| dir.join(n)).collect() };
+        let specs = [
+            p(&["a.yaml", "b.yaml"]),
+            p(&["spec.yaml"]),
+            p(&["broken.yaml", "wrong.yaml"]),
+            p(&["a.yaml", "missing.yaml", "b.yaml"]),
+            p(&["wrong.yaml"]),
+        ];
+        let lists: Vec<&[PathBuf]> = specs.iter().map(Vec::as_slice).collect();
+        let options = LoadOptions::default();
+
+        let alone: Vec<Outcome> = specs
+            .iter()
+            .map(|s| outcome(load_spec(&mut SourceMap::new(), s, &options)))
+            .collect();
+        assert!(
+            matches!(&alone[0], Ok((Some(_), Some(state), files, findings))
+            if files.len() == 2 && findings.is_empty()
+                && state.apps.as_ref().map(|a| a.len()) == Some(2))
+        );
+        assert!(matches!(&alone[1], Ok((Some(_), Some(_), files, findings))
+            if files == &[dir.join("state/c.yaml")] && findings.len() == 1));
+        assert!(matches!(&alone[2], Ok((_, _, _, findings)) if findings.len() >= 2));
+        assert_eq!(alone[3], Err(std::io::ErrorKind::NotFound));
+
+        let mut first: Option<Vec<String>> = None;
+        for threads in [1, 2, 4] {
+            let mut sources = SourceMap::new();
+            let together: Vec<Outcome> = load_specs(&mut sources, &lists, &options, threads)
+                .into_iter()
+                .map(outcome)
+                .collect();
+            assert_eq!(together, alone, "{threads} threads");
+            // The same places in the source map whatever the number of threads.
+            let names: Vec<String> = sources
+                .files()
+                .map(|(_, f)| f.display().to_string())
+                .collect();
+            match &first {
+                None => first = Some(names),
+                Some(expected) => assert_eq!(&names, expected, "{threads} threads"),
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

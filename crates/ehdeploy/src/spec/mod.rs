@@ -8,7 +8,7 @@ pub mod values;
 
 pub use effective::{effective_values, merged_values, values_files, AppValues, ValuesCache};
 pub(crate) use load::is_manifest;
-pub use load::{load_spec, LoadOptions, LoadedSpec};
+pub use load::{load_spec, load_specs, LoadOptions, LoadedSpec};
 pub use model::{
     App, CustomQuota, DesiredState, Hooks, Limit, Namespace, Quotas, Resources, Scalar, Settings,
     SpecFile, StatePath,
