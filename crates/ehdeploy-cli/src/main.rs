@@ -17,6 +17,11 @@ use ehdeploy::plan::{render as render_plan, PlanFormat};
 use ehdeploy::report::{render, ReportFormat};
 use ehdeploy::Severity;
 
+// The command frees hundreds of thousands of small trees at the end of a large check; mimalloc
+// does that about four times faster than glibc (docs/performance.md, "which allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Validate, plan, verify and promote Helmsman desired-state specifications.
 #[derive(Parser)]
 #[command(name = "ehdeploy", version, about)]
