@@ -494,7 +494,7 @@ fn written(sources: &SourceMap, node: &Node) -> Value {
         NodeKind::Seq(items) => Value::Array(items.iter().map(|n| written(sources, n)).collect()),
         NodeKind::Map(m) => Value::Object(
             m.iter()
-                .map(|(k, e)| (k.clone(), written(sources, &e.value)))
+                .map(|(k, e)| (k.to_string(), written(sources, &e.value)))
                 .collect(),
         ),
         _ => node.to_json(),

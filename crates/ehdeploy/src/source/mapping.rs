@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use indexmap::IndexMap;
 
 use super::node::Entry;
@@ -15,16 +16,20 @@ const SMALL: usize = 8;
 /// Cloning is cheap: the entries are shared until one of the copies changes (copy on write), so
 /// a values file parsed once can be the base of many apps' effective values without being copied.
 /// Large mappings hash their keys with foldhash, seeded per process, so that a hostile file
-/// cannot predict collisions.
+/// cannot predict collisions. Keys of up to 24 bytes take no allocation of their own.
 #[derive(Debug, Clone, Default)]
 pub struct Mapping {
     entries: Arc<Entries>,
 }
 
+/// A key: up to 24 bytes are kept inline, without an allocation of their own (most keys of a
+/// values file are that short, and a large check holds hundreds of thousands of them).
+type Key = CompactString;
+
 #[derive(Debug, Clone)]
 enum Entries {
-    Small(Vec<(String, Entry)>),
-    Large(IndexMap<String, Entry, foldhash::fast::RandomState>),
+    Small(Vec<(Key, Entry)>),
+    Large(IndexMap<Key, Entry, foldhash::fast::RandomState>),
 }
 
 impl Default for Entries {
@@ -48,7 +53,7 @@ impl Entries {
         }
     }
 
-    fn insert(&mut self, key: String, entry: Entry) -> Option<Entry> {
+    fn insert(&mut self, key: Key, entry: Entry) -> Option<Entry> {
         match self {
             Entries::Small(v) => {
                 if let Some(slot) = v.iter_mut().find(|(k, _)| *k == key) {
@@ -58,7 +63,7 @@ impl Entries {
                     v.push((key, entry));
                     return None;
                 }
-                let mut m: IndexMap<String, Entry, foldhash::fast::RandomState> =
+                let mut m: IndexMap<Key, Entry, foldhash::fast::RandomState> =
                     IndexMap::with_capacity_and_hasher(v.len() * 2, Default::default());
                 m.extend(v.drain(..));
                 m.insert(key, entry);
@@ -130,8 +135,8 @@ impl Mapping {
     }
 
     /// Set `key`; returns the entry it replaced. A key already there keeps its place.
-    pub fn insert(&mut self, key: String, entry: Entry) -> Option<Entry> {
-        Arc::make_mut(&mut self.entries).insert(key, entry)
+    pub fn insert(&mut self, key: impl Into<CompactString>, entry: Entry) -> Option<Entry> {
+        Arc::make_mut(&mut self.entries).insert(key.into(), entry)
     }
 
     /// Remove `key`, keeping the order of the others.
@@ -146,23 +151,23 @@ impl Mapping {
     }
 
     /// The entries in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
         match &*self.entries {
-            Entries::Small(v) => Either::Small(v.iter().map(|(k, e)| (k, e))),
-            Entries::Large(m) => Either::Large(m.iter()),
+            Entries::Small(v) => Either::Small(v.iter().map(|(k, e)| (k.as_str(), e))),
+            Entries::Large(m) => Either::Large(m.iter().map(|(k, e)| (k.as_str(), e))),
         }
     }
 
     /// The entries in order, to change them.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Entry)> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Entry)> {
         match Arc::make_mut(&mut self.entries) {
-            Entries::Small(v) => Either::Small(v.iter_mut().map(|(k, e)| (&*k, e))),
-            Entries::Large(m) => Either::Large(m.iter_mut()),
+            Entries::Small(v) => Either::Small(v.iter_mut().map(|(k, e)| (k.as_str(), e))),
+            Entries::Large(m) => Either::Large(m.iter_mut().map(|(k, e)| (k.as_str(), e))),
         }
     }
 
     /// The keys in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.iter().map(|(k, _)| k)
     }
 
@@ -185,8 +190,8 @@ impl Mapping {
     /// The entries in order, taken out of the mapping.
     pub fn entries_owned(self) -> impl Iterator<Item = (String, Entry)> {
         match Arc::unwrap_or_clone(self.entries) {
-            Entries::Small(v) => Either::Small(v.into_iter()),
-            Entries::Large(m) => Either::Large(m.into_iter()),
+            Entries::Small(v) => Either::Small(v.into_iter().map(|(k, e)| (k.into_string(), e))),
+            Entries::Large(m) => Either::Large(m.into_iter().map(|(k, e)| (k.into_string(), e))),
         }
     }
 }
@@ -211,11 +216,11 @@ mod tests {
             assert_eq!(m.insert(format!("k{i}"), entry(i)), None);
         }
         assert_eq!(
-            m.insert("k3".into(), entry(33)).map(|e| e.value.kind),
+            m.insert("k3", entry(33)).map(|e| e.value.kind),
             Some(NodeKind::Int(3))
         );
         assert_eq!(m.remove("k0").map(|e| e.value.kind), Some(NodeKind::Int(0)));
-        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = m.keys().collect();
         assert_eq!(keys[..3], ["k1", "k2", "k3"]);
         assert_eq!(keys.len(), 19);
         assert_eq!(m.get("k3").map(|e| &e.value.kind), Some(&NodeKind::Int(33)));
@@ -225,10 +230,10 @@ mod tests {
     #[test]
     fn clones_share_until_one_changes() {
         let mut a = Mapping::new();
-        a.insert("x".into(), entry(1));
+        a.insert("x", entry(1));
         let mut b = a.clone();
         assert!(a.is_copy_of(&b));
-        b.insert("y".into(), entry(2));
+        b.insert("y", entry(2));
         assert!(!a.is_copy_of(&b));
         assert_eq!((a.len(), b.len()), (1, 2));
         assert_ne!(a, b);
@@ -239,7 +244,7 @@ mod tests {
         let span = Span::new(FileId(0), 0, 0);
         let node = |m: &Mapping| Node::new(NodeKind::Map(m.clone()), span);
         assert!(node(&a).same_value(&node(&b)));
-        b.insert("x".into(), entry(5));
+        b.insert("x", entry(5));
         assert!(!node(&a).same_value(&node(&b)));
         assert!(node(&b).same_value(&node(&b.clone())));
     }

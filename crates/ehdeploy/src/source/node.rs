@@ -246,7 +246,7 @@ impl Node {
             NodeKind::Seq(s) => Value::Array(s.iter().map(Node::to_json).collect()),
             NodeKind::Map(m) => Value::Object(
                 m.iter()
-                    .map(|(k, e)| (k.clone(), e.value.to_json()))
+                    .map(|(k, e)| (k.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }

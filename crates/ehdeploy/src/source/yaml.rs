@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use super::files::{FileId, SourceMap, Span};
@@ -120,7 +121,7 @@ enum Frame {
         map: Mapping,
         /// Values of `<<` keys, in order.
         merges: Vec<Node>,
-        key: Option<(String, Span, bool)>,
+        key: Option<(CompactString, Span, bool)>,
         start: Span,
         anchor: usize,
     },
@@ -200,7 +201,7 @@ pub(super) fn parse(
                 };
                 if anchor == 0 && b.expects_key() {
                     // A key is its text as written (as go-yaml gives struct keys): no node.
-                    b.set_key(value.into_owned(), sp, merge);
+                    b.set_key(value.into(), sp, merge);
                     Ok(())
                 } else {
                     let kind = scalar_kind(&value, style, tag.as_deref());
@@ -391,7 +392,7 @@ impl Builder<'_> {
     }
 
     /// Take a plain key's text; `merge` marks a plain `<<`.
-    fn set_key(&mut self, text: String, span: Span, merge: bool) {
+    fn set_key(&mut self, text: CompactString, span: Span, merge: bool) {
         if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
             *key = Some((text, span, merge));
         }
@@ -428,8 +429,8 @@ impl Builder<'_> {
                 None => {
                     let merge = scalar.is_some_and(|(_, m)| m);
                     let text = match scalar
-                        .map(|(raw, _)| raw.to_string())
-                        .or_else(|| node.scalar_text())
+                        .map(|(raw, _)| CompactString::from(raw))
+                        .or_else(|| node.scalar_text().map(CompactString::from))
                     {
                         Some(t) => t,
                         None => {

@@ -320,7 +320,7 @@ fn resolve_hooks(hooks: &mut Node, base: &Path) {
         return;
     };
     for (key, e) in h.iter_mut() {
-        if !crate::policy::LIFECYCLE_HOOKS.contains(&key.as_str()) {
+        if !crate::policy::LIFECYCLE_HOOKS.contains(&key) {
             continue;
         }
         if let NodeKind::Str(s) = &mut e.value.kind {

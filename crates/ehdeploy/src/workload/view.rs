@@ -99,7 +99,7 @@ impl<'a> Workload<'a> {
                     NodeKind::Map(m) => {
                         for (k, e) in m.iter() {
                             out.push(Named {
-                                name: k.clone(),
+                                name: k.to_string(),
                                 field: Field {
                                     node: &e.value,
                                     pointer: pointer_join(&pointer, k),

@@ -429,9 +429,9 @@ added:
             })
         );
         // Key order: base keys first (deleted ones gone), new keys appended.
-        let keys: Vec<&String> = values.as_map().unwrap().keys().collect();
+        let keys: Vec<&str> = values.as_map().unwrap().keys().collect();
         assert_eq!(keys, ["image", "ports", "resources", "extra", "added"]);
-        let image: Vec<&String> = values
+        let image: Vec<&str> = values
             .get("image")
             .unwrap()
             .as_map()
