@@ -146,41 +146,19 @@ pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
         }
     }
     let mut cache = ValuesCache::new();
-    let (apps, _, _) = check_files(
+    let spec = load(&mut sources, &request.files, &options)?;
+    let (apps, _) = check_loaded(
         &mut sources,
-        &request.files,
+        &spec,
         platform.as_ref(),
         environment.as_deref(),
         &mut cache,
         &options,
         &mut findings,
-    )?;
+    );
     let files = sources.files().count();
     let report = Report::new(findings, files, apps, usize::from(environment.is_some()));
     Ok(Checked { report, sources })
-}
-
-/// Load one environment's DSFs (merged) and run every rule on them; returns the number of apps.
-fn check_files(
-    sources: &mut SourceMap,
-    files: &[PathBuf],
-    platform: Option<&Platform>,
-    environment: Option<&str>,
-    cache: &mut ValuesCache,
-    options: &LoadOptions<'_>,
-    findings: &mut Vec<Finding>,
-) -> Result<(usize, LoadedSpec, AppsValues), Error> {
-    let spec = load(sources, files, options)?;
-    let (apps, values) = check_loaded(
-        sources,
-        &spec,
-        platform,
-        environment,
-        cache,
-        options,
-        findings,
-    );
-    Ok((apps, spec, values))
 }
 
 /// Run every rule on one environment's loaded spec; returns the number of apps.

@@ -90,12 +90,12 @@ impl<'a> Emitter<'a> {
         self.emit(rule, Some(app), Place::of_value(values, field), message);
     }
 
-    /// The findings, located in `sources`.
     /// Take on the findings `other` emitted, after this one's.
     pub fn append(&mut self, other: Emitter<'_>) {
         self.findings.extend(other.findings);
     }
 
+    /// The findings, located in `sources`.
     pub fn into_findings(self, sources: &SourceMap) -> Vec<Finding> {
         self.findings
             .into_iter()

@@ -14,12 +14,12 @@ mod secrets;
 
 use indexmap::IndexMap;
 
-use crate::platform::{CompiledProfile, Platform};
+use crate::platform::{CompiledProfile, EnvironmentConfig, Platform};
 use crate::report::Finding;
-use crate::source::Node;
-use crate::source::{pointer_join, SourceMap};
+use crate::source::{pointer_join, Node, SourceMap};
 use crate::spec::{
-    merged_values, values_files, App, AppValues, DesiredState, LoadOptions, LoadedSpec, ValuesCache,
+    merged_values, read_values_files, App, AppValues, DesiredState, LoadOptions, LoadedSpec,
+    ValuesCache,
 };
 use crate::workload::Workload;
 
@@ -55,6 +55,8 @@ struct Context<'a> {
     tree: &'a Node,
     platform: &'a Platform,
     environment: Option<&'a str>,
+    /// The environment's configuration in the platform file.
+    env: Option<&'a EnvironmentConfig>,
 }
 
 /// One app checked: its findings, its host names and its effective values.
@@ -70,8 +72,7 @@ impl<'a> Context<'a> {
     /// Check the app `label` whole: its effective values, its workload, the platform's rules
     /// on them (`None` when the tree has no such app).
     fn check(&self, label: &'a String, app: &'a App) -> Option<AppChecked<'a>> {
-        let (platform, state) = (self.platform, self.state);
-        let env = self.environment.and_then(|e| platform.environment(e));
+        let (platform, state, env) = (self.platform, self.state, self.env);
         let mut merge_findings = Vec::new();
         let values = merged_values(
             self.sources,
@@ -150,15 +151,16 @@ pub fn check_spec_keeping_values(
         // Every app's values files first, then each app whole (values, workload, rules); both
         // on as many threads as the cores, in the apps' order.
         let threads = crate::parallel::cpu_threads();
-        let listed = tree.get("apps");
-        let paths: Vec<&std::path::Path> = enabled
-            .iter()
-            .filter_map(|(label, _)| listed?.get(label))
-            .flat_map(values_files)
-            .collect();
-        let vars = options.values_vars();
-        let limits = &options.limits;
-        cache.read_all(sources, &paths, limits, vars, &mut read_findings, threads);
+        let labels = enabled.iter().map(|(label, _)| label.as_str());
+        read_values_files(
+            sources,
+            cache,
+            tree,
+            labels,
+            options,
+            &mut read_findings,
+            threads,
+        );
         let context = Context {
             sources,
             cache,
@@ -166,6 +168,7 @@ pub fn check_spec_keeping_values(
             tree,
             platform,
             environment,
+            env: environment.and_then(|e| platform.environment(e)),
         };
         let mut hosts = Vec::new();
         for app in

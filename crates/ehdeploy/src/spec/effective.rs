@@ -138,6 +138,28 @@ pub fn values_files(app: &Node) -> impl Iterator<Item = &Path> {
         .map(Path::new)
 }
 
+/// Read into `cache` the values files of the apps `labels` of a merged DSF tree, on up to
+/// `threads` threads (see [`ValuesCache::read_all`]). Values files are substituted only with
+/// `options.substitute_values`.
+pub fn read_values_files<'a>(
+    sources: &mut SourceMap,
+    cache: &mut ValuesCache,
+    tree: &Node,
+    labels: impl IntoIterator<Item = &'a str>,
+    options: &LoadOptions<'_>,
+    findings: &mut Vec<Finding>,
+    threads: usize,
+) {
+    let apps = tree.get("apps");
+    let paths: Vec<&Path> = labels
+        .into_iter()
+        .filter_map(|label| apps?.get(label))
+        .flat_map(values_files)
+        .collect();
+    let vars = options.values_vars();
+    cache.read_all(sources, &paths, &options.limits, vars, findings, threads);
+}
+
 /// Compute the effective values of the app `label` of a merged DSF tree (`None` when the tree
 /// has no such app). Values files are substituted only with `options.substitute_values`.
 pub fn effective_values(
@@ -148,10 +170,7 @@ pub fn effective_values(
     options: &LoadOptions<'_>,
     findings: &mut Vec<Finding>,
 ) -> Option<AppValues> {
-    let app = tree.pointer(&pointer_join("/apps", label))?;
-    let paths: Vec<&Path> = values_files(app).collect();
-    let vars = options.values_vars();
-    cache.read_all(sources, &paths, &options.limits, vars, findings, 1);
+    read_values_files(sources, cache, tree, [label], options, findings, 1);
     merged_values(sources, cache, tree, label, findings)
 }
 

@@ -6,7 +6,9 @@ mod model;
 mod paths;
 pub mod values;
 
-pub use effective::{effective_values, merged_values, values_files, AppValues, ValuesCache};
+pub use effective::{
+    effective_values, merged_values, read_values_files, values_files, AppValues, ValuesCache,
+};
 pub(crate) use load::is_manifest;
 pub use load::{load_spec, load_specs, LoadOptions, LoadedSpec};
 pub use model::{
