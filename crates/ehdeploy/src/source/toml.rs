@@ -85,13 +85,14 @@ fn convert_table(
         let child = pointer_join(pointer, k.get_ref());
         let value = convert_value(v, span_of, &child, depth + 1, limits, fail)?;
         map.insert(
-            k.get_ref().to_string(),
+            &**k.get_ref(),
             Entry {
                 key_span: span_of(k.span()),
                 value,
             },
         );
     }
+    map.shrink_to_fit();
     Some(Node::new(NodeKind::Map(map), span))
 }
 

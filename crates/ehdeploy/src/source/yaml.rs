@@ -321,6 +321,7 @@ impl Builder<'_> {
                 if !merges.is_empty() {
                     map = self.apply_merges(map, merges)?;
                 }
+                map.shrink_to_fit();
                 let span = Span::new(start.file, start.start as usize, end.end as usize);
                 self.emit(Node::new(NodeKind::Map(map), span), anchor)
             }
