@@ -27,7 +27,7 @@ pub struct Mapping {
 type Key = CompactString;
 
 /// The entries: a vector while small, a boxed index when large (so that what a mapping shares
-/// is 32 bytes, not an index's 64, for the many small ones).
+/// is 24 bytes, not an index's 64, for the many small ones).
 #[derive(Debug, Clone)]
 enum Entries {
     Small(Vec<(Key, Entry)>),
