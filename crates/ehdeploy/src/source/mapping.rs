@@ -200,9 +200,15 @@ impl Mapping {
 
     /// The entries in order, taken out of the mapping.
     pub fn entries_owned(self) -> impl Iterator<Item = (String, Entry)> {
+        self.into_entries().map(|(k, e)| (k.into_string(), e))
+    }
+
+    /// [`Mapping::entries_owned`] with the keys as a mapping keeps them, to insert them into
+    /// another without making a `String` of each (merging does it for every key).
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (CompactString, Entry)> {
         match Arc::unwrap_or_clone(self.entries) {
-            Entries::Small(v) => Either::Small(v.into_iter().map(|(k, e)| (k.into_string(), e))),
-            Entries::Large(m) => Either::Large((*m).into_iter().map(|(k, e)| (k.into_string(), e))),
+            Entries::Small(v) => Either::Small(v.into_iter()),
+            Entries::Large(m) => Either::Large((*m).into_iter()),
         }
     }
 }

@@ -357,12 +357,12 @@ impl Builder<'_> {
                         "a merge key `<<` takes a list of mappings only".into(),
                     ));
                 };
-                for (k, e) in m.entries_owned() {
+                for (k, e) in m.into_entries() {
                     merged.insert(k, e);
                 }
             }
         }
-        for (k, e) in explicit.entries_owned() {
+        for (k, e) in explicit.into_entries() {
             merged.insert(k, e);
         }
         Ok(merged)

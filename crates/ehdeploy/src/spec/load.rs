@@ -344,7 +344,7 @@ pub(crate) fn is_manifest(path: &str) -> bool {
 fn merge(dst: &mut Node, src: Node) {
     match (&mut dst.kind, src.kind) {
         (NodeKind::Map(d), NodeKind::Map(s)) => {
-            for (k, e) in s.entries_owned() {
+            for (k, e) in s.into_entries() {
                 match d.get_mut(&k) {
                     Some(de) => merge(&mut de.value, e.value),
                     None => {

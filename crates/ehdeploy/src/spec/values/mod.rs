@@ -96,7 +96,7 @@ pub fn coalesce(base: &mut Node, overlay: Node) {
 
 /// Merge the entries of `overlay` into `base`.
 fn merge_mappings(base: &mut Mapping, overlay: Mapping) {
-    for (key, entry) in overlay.entries_owned() {
+    for (key, entry) in overlay.into_entries() {
         if entry.value.is_null() {
             base.remove(&key);
             continue;
