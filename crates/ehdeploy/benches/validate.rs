@@ -6,7 +6,7 @@
 //! environment plus one `values/<app>/<env>.yaml` per environment (2 values files per app
 //! and environment). The specs are clean: the check finds no error.
 //!
-//! Two groups, for N = 500, 1,000 and 2,000 apps per environment:
+//! Three groups, for N = 500, 1,000 and 2,000 apps per environment:
 //! - `serde_yaml_parse/N`: read every file of the repo and parse it into `serde_yaml::Value`;
 //! - `ehdeploy_check/N`: `ehdeploy::api::check` on the repo (everything: syntax, schema,
 //!   typed model, values merging, every platform rule), on as many threads as the cores;
@@ -30,7 +30,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{Bencher, BenchmarkId, Criterion, SamplingMode, Throughput};
 use ehdeploy::api::{check, CheckRequest};
 
 /// Apps per environment of each generated repo.
@@ -60,6 +60,22 @@ fn request(dir: &Path) -> CheckRequest {
         process_env: false,
         ..Default::default()
     }
+}
+
+/// A group that checks each generated repo, timed by `routine`.
+fn check_group(
+    c: &mut Criterion,
+    name: &str,
+    repos: &[(usize, PathBuf, Vec<PathBuf>)],
+    routine: impl Fn(&mut Bencher<'_>, &CheckRequest),
+) {
+    let mut group = c.benchmark_group(name);
+    group.sampling_mode(SamplingMode::Flat);
+    for (n, dir, _) in repos {
+        group.throughput(Throughput::Elements((*n * ENVS.len()) as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &request(dir), &routine);
+    }
+    group.finish();
 }
 
 fn main() {
@@ -110,45 +126,26 @@ fn main() {
         }
         group.finish();
     }
-    {
-        let mut group = c.benchmark_group("ehdeploy_check");
-        group.sampling_mode(SamplingMode::Flat);
-        for (n, dir, _) in &repos {
-            let req = request(dir);
-            group.throughput(Throughput::Elements((*n * ENVS.len()) as u64));
-            group.bench_with_input(BenchmarkId::from_parameter(n), &req, |b, req| {
-                b.iter(|| {
-                    check(black_box(req))
-                        .expect("check runs")
-                        .report
-                        .summary
-                        .errors
-                })
-            });
-        }
-        group.finish();
-    }
-
-    {
-        // The same check, timed by the CPU time of all the process's threads: what the check
-        // costs, whatever the cores it is spread over.
-        let mut group = c.benchmark_group("ehdeploy_check_cpu");
-        group.sampling_mode(SamplingMode::Flat);
-        for (n, dir, _) in &repos {
-            let req = request(dir);
-            group.throughput(Throughput::Elements((*n * ENVS.len()) as u64));
-            group.bench_with_input(BenchmarkId::from_parameter(n), &req, |b, req| {
-                b.iter_custom(|iters| {
-                    let start = cpu_time();
-                    for _ in 0..iters {
-                        black_box(check(black_box(req)).expect("check runs"));
-                    }
-                    cpu_time() - start
-                })
-            });
-        }
-        group.finish();
-    }
+    check_group(&mut c, "ehdeploy_check", &repos, |b, req| {
+        b.iter(|| {
+            check(black_box(req))
+                .expect("check runs")
+                .report
+                .summary
+                .errors
+        })
+    });
+    // The same check, timed by the CPU time of all the process's threads: what the check
+    // costs, whatever the cores it is spread over.
+    check_group(&mut c, "ehdeploy_check_cpu", &repos, |b, req| {
+        b.iter_custom(|iters| {
+            let start = cpu_time();
+            for _ in 0..iters {
+                black_box(check(black_box(req)).expect("check runs"));
+            }
+            cpu_time() - start
+        })
+    });
 
     c.final_summary();
     drop(root);
