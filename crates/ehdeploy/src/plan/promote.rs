@@ -169,8 +169,8 @@ fn carry(
     let named = |values: &Node| {
         [&profile.image, &profile.tag].map(|p| {
             p.as_ref()
-                .and_then(|p| p.get(values).into_iter().next())
-                .and_then(|(_, n)| n.scalar_text())
+                .and_then(|p| p.first(values))
+                .and_then(Node::scalar_text)
         })
     };
     let image_changes = named(from) != named(to);

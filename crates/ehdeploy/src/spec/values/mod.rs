@@ -255,6 +255,9 @@ pub fn get_path<'a>(values: &'a Node, path: &str) -> Vec<(String, &'a Node)> {
 pub struct ValuesPath {
     text: String,
     segs: Vec<PathSeg>,
+    /// [`ValuesPath::key_pointer`], made once: a path of keys only (most profile paths)
+    /// is read by following its keys, with this pointer for the one place it can match.
+    keys_pointer: Option<String>,
 }
 
 impl ValuesPath {
@@ -266,9 +269,12 @@ impl ValuesPath {
     /// assert!(ValuesPath::parse("a..b").is_none());
     /// ```
     pub fn parse(path: &str) -> Option<ValuesPath> {
+        let segs = parse_path(path)?;
+        let keys_pointer = keys_pointer(&segs);
         Some(ValuesPath {
             text: path.to_string(),
-            segs: parse_path(path)?,
+            segs,
+            keys_pointer,
         })
     }
 
@@ -281,23 +287,65 @@ impl ValuesPath {
     /// assert_eq!(ValuesPath::parse("hosts[*].name").and_then(|p| p.key_pointer()), None);
     /// ```
     pub fn key_pointer(&self) -> Option<String> {
-        let mut out = String::new();
-        for seg in &self.segs {
-            let PathSeg::Key(key) = seg else {
-                return None;
-            };
-            out.push('/');
-            out.push_str(&crate::source::escape_pointer_token(key));
-        }
-        Some(out)
+        self.keys_pointer.clone()
     }
 
     /// Every value at this path, with its JSON pointer, in document order.
     pub fn get<'a>(&self, values: &'a Node) -> Vec<(String, &'a Node)> {
+        if let Some(pointer) = &self.keys_pointer {
+            return self
+                .first(values)
+                .map(|node| vec![(pointer.clone(), node)])
+                .unwrap_or_default();
+        }
         let mut out = Vec::new();
         walk(values, &self.segs, &mut Vec::new(), &mut out);
         out
     }
+
+    /// The first value at this path, in document order (the only one, for a path of keys
+    /// only), without its pointer.
+    ///
+    /// ```
+    /// use ehdeploy::source::{FileId, Node, NodeKind, Mapping, Span};
+    /// use ehdeploy::spec::values::{apply_set, SetKind, ValuesPath};
+    ///
+    /// let span = Span::new(FileId(0), 0, 0);
+    /// let mut values = Node::new(NodeKind::Map(Mapping::new()), span);
+    /// apply_set(&mut values, "hosts[0].name", "a", SetKind::Set, span)?;
+    /// apply_set(&mut values, "hosts[1].name", "b", SetKind::Set, span)?;
+    /// let first = |p: &str| ValuesPath::parse(p).and_then(|p| p.first(&values).and_then(Node::as_str));
+    /// assert_eq!(first("hosts[*].name"), Some("a"));
+    /// assert_eq!(first("hosts[1].name"), Some("b"));
+    /// assert_eq!(first("hosts[2].name"), None);
+    /// # Ok::<(), ehdeploy::spec::values::SetError>(())
+    /// ```
+    pub fn first<'a>(&self, values: &'a Node) -> Option<&'a Node> {
+        if self.keys_pointer.is_none() {
+            return self.get(values).into_iter().next().map(|(_, node)| node);
+        }
+        let mut node = values;
+        for seg in &self.segs {
+            let PathSeg::Key(key) = seg else {
+                return None;
+            };
+            node = &node.as_map()?.get(key)?.value;
+        }
+        Some(node)
+    }
+}
+
+/// The JSON pointer of a path of mapping keys only; `None` for a path with `*` or an index.
+fn keys_pointer(segs: &[PathSeg]) -> Option<String> {
+    let mut out = String::new();
+    for seg in segs {
+        let PathSeg::Key(key) = seg else {
+            return None;
+        };
+        out.push('/');
+        out.push_str(&crate::source::escape_pointer_token(key));
+    }
+    Some(out)
 }
 
 impl std::fmt::Display for ValuesPath {
