@@ -1,6 +1,7 @@
 //! Source files held in memory and byte spans into them.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::report::Location;
 
@@ -46,7 +47,9 @@ pub struct SourceFile {
     path: PathBuf,
     display: String,
     text: String,
-    line_starts: Vec<u32>,
+    /// Where each line starts: found the first time a position is asked for (most files of
+    /// a large check have no finding, and are never searched for their lines).
+    line_starts: OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
@@ -65,14 +68,24 @@ impl SourceFile {
         &self.text
     }
 
+    /// The byte offset where each line starts.
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0u32];
+            starts.extend(self.text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+            starts
+        })
+    }
+
     /// The line and column of a byte offset.
     pub fn position(&self, offset: u32) -> Position {
         let offset = offset.min(self.text.len() as u32);
-        let line = match self.line_starts.binary_search(&offset) {
+        let line_starts = self.line_starts();
+        let line = match line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        let start = line_starts.get(line).copied().unwrap_or(0) as usize;
         let mut end = offset as usize;
         while end > start && !self.text.is_char_boundary(end) {
             end -= 1;
@@ -87,11 +100,11 @@ impl SourceFile {
     /// The text of a 1-based line, without its line break.
     pub fn line_text(&self, line: u32) -> &str {
         let idx = line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(idx) else {
+        let line_starts = self.line_starts();
+        let Some(&start) = line_starts.get(idx) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = line_starts
             .get(idx + 1)
             .map_or(self.text.len(), |&e| e as usize);
         self.text
@@ -122,13 +135,11 @@ impl SourceMap {
 
     /// Add a file's original text; `display` is how findings name it.
     pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
-        let mut line_starts = vec![0u32];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         self.files.push(SourceFile {
             path,
             display,
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
         });
         FileId(self.files.len() as u32 - 1)
     }
