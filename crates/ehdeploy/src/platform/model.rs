@@ -182,7 +182,7 @@ impl Default for SecretsConfig {
 impl SecretsConfig {
     /// Whether a key's name contains one of the secret patterns.
     pub fn names_secret(&self, key: &str) -> bool {
-        self.key_patterns.iter().any(|p| contains_ci(key, p))
+        contains_any_ci(key, &self.key_patterns)
     }
 
     /// Whether an environment variable's name contains one of the database and queue names,
@@ -195,9 +195,7 @@ impl SecretsConfig {
     /// assert!(!c.names_database_or_queue("LOG_LEVEL"));
     /// ```
     pub fn names_database_or_queue(&self, name: &str) -> bool {
-        self.database_and_queue_names
-            .iter()
-            .any(|n| contains_ci(name, n))
+        contains_any_ci(name, &self.database_and_queue_names)
     }
 
     /// Whether a key names a reference to a secret rather than holding one (`existingSecret`,
@@ -223,10 +221,17 @@ impl SecretsConfig {
     }
 }
 
-/// Whether `hay` contains `needle`, ignoring ASCII case, without allocating.
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+/// Whether `hay` contains one of `needles`, ignoring ASCII case, without allocating.
+fn contains_any_ci(hay: &str, needles: &[String]) -> bool {
+    let h = hay.as_bytes();
+    needles.iter().any(|n| {
+        let Some((first, rest)) = n.as_bytes().split_first() else {
+            return true;
+        };
+        // Only where the first byte matches are the others compared.
+        h.windows(rest.len() + 1)
+            .any(|w| w[0].eq_ignore_ascii_case(first) && w[1..].eq_ignore_ascii_case(rest))
+    })
 }
 
 /// Whether `hay` ends with `suffix`, ignoring ASCII case.

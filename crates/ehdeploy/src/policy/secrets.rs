@@ -45,19 +45,22 @@ fn walk<'a>(
 ) {
     match &node.kind {
         NodeKind::Map(m) => {
+            // Nothing under a reference key is a secret; the key is asked about only for
+            // a string or a subtree (most values are neither secrets nor references).
             for (k, e) in m.iter() {
-                if config.is_reference_key(k) {
-                    continue;
-                }
-                path.push(Step::Key(k));
                 match &e.value.kind {
                     NodeKind::Str(s) if config.is_secret_key(k) && !is_placeholder(s) => {
+                        path.push(Step::Key(k));
                         hits.push((k, pointer_of(path), &e.value));
+                        path.pop();
                     }
-                    NodeKind::Map(_) | NodeKind::Seq(_) => walk(&e.value, path, config, hits),
+                    NodeKind::Map(_) | NodeKind::Seq(_) if !config.is_reference_key(k) => {
+                        path.push(Step::Key(k));
+                        walk(&e.value, path, config, hits);
+                        path.pop();
+                    }
                     _ => {}
                 }
-                path.pop();
             }
         }
         NodeKind::Seq(items) => {
