@@ -75,8 +75,14 @@ impl ValuesCache {
             .copied()
             .filter(|p| !self.parsed.contains_key(p.as_os_str()) && seen.insert(p.as_os_str()))
             .collect();
-        let shown = |p: &Path| p.display().to_string();
-        let read = read_files(sources, &unread, shown, limits, vars, threads);
+        let read = read_files(
+            sources,
+            &unread,
+            super::paths::shown_path,
+            limits,
+            vars,
+            threads,
+        );
         for (path, read) in unread.into_iter().zip(read) {
             let node = match read {
                 Ok(p) => {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::model::DesiredState;
-use super::paths::{is_remote, normalize, resolve_path};
+use super::paths::{is_remote, normalize, path_text, resolve_path};
 use crate::parallel;
 use crate::report::{Finding, Severity};
 use crate::rules;
@@ -112,7 +112,7 @@ pub fn load_specs(
 
 /// How a DSF is shown in findings.
 fn display(path: &Path) -> String {
-    normalize(path).display().to_string()
+    path_text(normalize(path))
 }
 
 /// The files of one spec, read and parsed, in merge order; not merged yet.
@@ -238,7 +238,7 @@ fn resolve_paths(root: &mut Node, base: &Path) {
     let fix = |node: &mut Node| {
         if let NodeKind::Str(s) = &mut node.kind {
             if !s.is_empty() && !is_remote(s) && !Path::new(s.as_str()).is_absolute() {
-                *s = resolve_path(base, s).display().to_string();
+                *s = path_text(resolve_path(base, s));
             }
         }
     };
@@ -325,7 +325,7 @@ fn resolve_hooks(hooks: &mut Node, base: &Path) {
         }
         if let NodeKind::Str(s) = &mut e.value.kind {
             if is_manifest(s) && !is_remote(s) && !s.contains(char::is_whitespace) {
-                *s = resolve_path(base, s).display().to_string();
+                *s = path_text(resolve_path(base, s));
             }
         }
     }

@@ -23,7 +23,7 @@ pub fn resolve_path(base: &Path, path: &str) -> PathBuf {
 
 /// Remove `.` and resolve `..` lexically; leading `..` of a relative path stay.
 pub fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component<'_>> = Vec::new();
+    let mut out: Vec<Component<'_>> = Vec::with_capacity(16);
     for c in path.components() {
         match c {
             Component::CurDir => {}
@@ -40,5 +40,21 @@ pub fn normalize(path: &Path) -> PathBuf {
     if out.is_empty() {
         return PathBuf::from(".");
     }
-    out.iter().collect()
+    let mut normal = PathBuf::with_capacity(path.as_os_str().len());
+    normal.extend(out);
+    normal
+}
+
+/// A path's text as findings and trees show it: its own bytes when they are UTF-8 (no copy),
+/// else [`Path::display`]'s.
+pub(crate) fn path_text(path: PathBuf) -> String {
+    path.into_os_string()
+        .into_string()
+        .unwrap_or_else(|p| Path::new(&p).display().to_string())
+}
+
+/// [`path_text`] of a borrowed path (a copy of its text).
+pub(crate) fn shown_path(path: &Path) -> String {
+    path.to_str()
+        .map_or_else(|| path.display().to_string(), str::to_string)
 }
