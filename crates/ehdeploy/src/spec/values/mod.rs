@@ -590,6 +590,7 @@ env:
   B: z
 a.b: dotted
 matrix: [[1, 2], [3]]
+\"x/y~z\": {n: 1}
 ",
         );
         let get = |path: &str| -> Vec<(String, serde_json::Value)> {
@@ -626,6 +627,20 @@ matrix: [[1, 2], [3]]
             [p("/env/A", json!("x")), p("/env/B", json!("z"))]
         );
         assert_eq!(get(r"a\.b"), [p("/a.b", json!("dotted"))]);
+        // A path of keys only has its pointer made once, escaped as any other.
+        assert_eq!(get("x/y~z.n"), [p("/x~1y~0z/n", json!(1))]);
+        // `first` is the first of `get`'s values, whatever the path.
+        for path in [
+            "image.repository",
+            "ingress.hosts[*].host",
+            "env.*",
+            "x/y~z.n",
+            "nope",
+        ] {
+            let parsed = ValuesPath::parse(path).unwrap();
+            let expected = parsed.get(&values).into_iter().next().map(|(_, n)| n);
+            assert_eq!(parsed.first(&values), expected, "{path}");
+        }
         assert_eq!(
             get("matrix[*][*]"),
             [
