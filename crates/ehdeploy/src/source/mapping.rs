@@ -113,6 +113,33 @@ impl<T, S: Iterator<Item = T>, L: Iterator<Item = T>> Iterator for Either<S, L> 
     }
 }
 
+/// The entries of a mapping given away: moved out when it was the only copy, else cloned one
+/// by one from the shared entries.
+enum Owned {
+    Small(std::vec::IntoIter<(Key, Entry)>),
+    Large(indexmap::map::IntoIter<Key, Entry>),
+    Shared(Arc<Entries>, usize),
+}
+
+impl Iterator for Owned {
+    type Item = (Key, Entry);
+
+    fn next(&mut self) -> Option<(Key, Entry)> {
+        match self {
+            Owned::Small(v) => v.next(),
+            Owned::Large(m) => m.next(),
+            Owned::Shared(entries, i) => {
+                let item = match &**entries {
+                    Entries::Small(v) => v.get(*i).cloned(),
+                    Entries::Large(m) => m.get_index(*i).map(|(k, e)| (k.clone(), e.clone())),
+                };
+                *i += 1;
+                item
+            }
+        }
+    }
+}
+
 impl PartialEq for Mapping {
     /// Equal when both have the same keys with equal entries (order aside, as `IndexMap`).
     fn eq(&self, other: &Mapping) -> bool {
@@ -207,10 +234,27 @@ impl Mapping {
 
     /// [`Mapping::entries_owned`] with the keys as a mapping keeps them, to insert them into
     /// another without making a `String` of each (merging does it for every key).
+    /// A shared mapping gives copies of its entries one by one (no copy of the whole first).
     pub(crate) fn into_entries(self) -> impl Iterator<Item = (CompactString, Entry)> {
-        match Arc::unwrap_or_clone(self.entries) {
-            Entries::Small(v) => Either::Small(v.into_iter()),
-            Entries::Large(m) => Either::Large((*m).into_iter()),
+        match Arc::try_unwrap(self.entries) {
+            Ok(Entries::Small(v)) => Owned::Small(v.into_iter()),
+            Ok(Entries::Large(m)) => Owned::Large((*m).into_iter()),
+            Err(shared) => Owned::Shared(shared, 0),
+        }
+    }
+
+    /// Makes room for `additional` more entries in a small mapping: a shared one is copied
+    /// once into a vector with that room (not copied, then grown as entries come).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        if !matches!(&*self.entries, Entries::Small(v) if v.len() + additional <= SMALL) {
+            return;
+        }
+        if let Some(Entries::Small(v)) = Arc::get_mut(&mut self.entries) {
+            v.reserve(additional);
+        } else if let Entries::Small(v) = &*self.entries {
+            let mut copy = Vec::with_capacity(v.len() + additional);
+            copy.extend(v.iter().cloned());
+            self.entries = Arc::new(Entries::Small(copy));
         }
     }
 }
@@ -268,6 +312,44 @@ mod tests {
         // Growing again after it works as before.
         m.insert("k5", entry(5));
         assert_eq!(m.get("k5").map(|e| &e.value.kind), Some(&NodeKind::Int(5)));
+    }
+
+    #[test]
+    fn a_shared_mapping_gives_copies_and_stays_as_it_is() {
+        let int = |e: &Entry| match e.value.kind {
+            NodeKind::Int(i) => i,
+            _ => -1,
+        };
+        for n in [3, 20] {
+            let mut a = Mapping::new();
+            for i in 0..n {
+                a.insert(format!("k{i}"), entry(i));
+            }
+            let taken: Vec<(String, i64)> = a
+                .clone()
+                .into_entries()
+                .map(|(k, e)| (k.to_string(), int(&e)))
+                .collect();
+            let expected: Vec<(String, i64)> = (0..n).map(|i| (format!("k{i}"), i)).collect();
+            assert_eq!(taken, expected, "{n} entries, shared");
+            assert_eq!(a.len() as i64, n);
+            let moved: Vec<(String, i64)> = a
+                .into_entries()
+                .map(|(k, e)| (k.to_string(), int(&e)))
+                .collect();
+            assert_eq!(moved, expected, "{n} entries, the only copy");
+        }
+        // Room made in a shared mapping is made in a copy of it, with the room asked for.
+        let mut a = Mapping::new();
+        a.insert("x", entry(1));
+        a.shrink_to_fit();
+        let mut b = a.clone();
+        b.reserve(4);
+        assert!(!b.is_copy_of(&a));
+        assert!(matches!(&*b.entries, Entries::Small(v) if v.capacity() >= 5));
+        b.insert("y", entry(2));
+        assert_eq!((a.len(), b.len()), (1, 2));
+        assert_eq!(b.get("x").map(int), Some(1));
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub fn coalesce(base: &mut Node, overlay: Node) {
 
 /// Merge the entries of `overlay` into `base`.
 fn merge_mappings(base: &mut Mapping, overlay: Mapping) {
+    base.reserve(overlay.len());
     for (key, entry) in overlay.into_entries() {
         if entry.value.is_null() {
             base.remove(&key);
