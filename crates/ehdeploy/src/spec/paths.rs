@@ -55,6 +55,5 @@ pub(crate) fn path_text(path: PathBuf) -> String {
 
 /// [`path_text`] of a borrowed path (a copy of its text).
 pub(crate) fn shown_path(path: &Path) -> String {
-    path.to_str()
-        .map_or_else(|| path.display().to_string(), str::to_string)
+    path_text(path.to_path_buf())
 }
