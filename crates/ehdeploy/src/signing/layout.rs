@@ -2,16 +2,19 @@
 //! images, their cosign signature artifacts and their referrers (Sigstore bundles), read with
 //! bounded reads.
 
-use std::collections::HashMap;
+use std::borrow::{Borrow, Cow};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 #[cfg(unix)]
 use std::sync::Arc;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::borrowed::{Annotations, AnyString, Is};
 use super::cosign::{SignatureError, SignatureReason};
 use super::referrers::{referrers_by_tag, Descriptor, ReferrerManifest};
 use super::store::{
@@ -22,89 +25,152 @@ use super::store::{
 /// or its cosign signature `registry.example/team/app:sha256-<hex>.sig`).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-/// What `index.json` is read for: each manifest's digest, reference name and artifact type
-/// (digests are checked when their blobs are read).
-#[derive(Deserialize)]
-struct Index {
-    manifests: Vec<IndexEntry>,
-}
-
+/// One entry of `index.json`, read for its digest, reference name and whether it has an
+/// artifact type (digests are checked when their blobs are read); its strings borrowed from
+/// the file where they need no unescaping.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct IndexEntry {
-    digest: String,
+struct IndexEntry<'a> {
+    #[serde(borrow)]
+    digest: Cow<'a, str>,
     #[serde(default)]
-    artifact_type: Option<String>,
-    #[serde(default)]
-    annotations: RefName,
+    artifact_type: Option<AnyString>,
+    #[serde(default, borrow, deserialize_with = "ref_name")]
+    annotations: Option<Cow<'a, str>>,
 }
 
-/// An entry's annotations, read for its reference name alone: every annotation is a string,
-/// and the last of a repeated name wins (as a map of them would have it), but only the
-/// reference name is kept.
-#[derive(Default)]
-struct RefName(Option<String>);
-
-impl<'de> Deserialize<'de> for RefName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RefName, D::Error> {
-        deserializer.deserialize_map(RefNameVisitor)
-    }
+/// An entry's annotations, read for its reference name alone.
+fn ref_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    let [name] = deserializer.deserialize_map(Annotations(&[REF_NAME]))?;
+    Ok(name)
 }
 
-struct RefNameVisitor;
+/// `index.json` (an object with `manifests`; its other fields are skipped), read entry by
+/// entry straight into the layout's references and the digests of its unnamed manifests.
+struct IndexReader<'l>(Manifests<'l>);
 
-impl<'de> Visitor<'de> for RefNameVisitor {
-    type Value = RefName;
+impl<'de> Visitor<'de> for IndexReader<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map")
+        f.write_str("an OCI image index")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RefName, A::Error> {
-        let mut name = None;
-        while let Some(is_ref_name) = map.next_key::<IsRefName>()? {
-            if is_ref_name.0 {
-                name = Some(map.next_value::<String>()?);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(is_manifests) = map.next_key_seed(Is("manifests"))? {
+            if !is_manifests {
+                map.next_value::<IgnoredAny>()?;
+            } else if std::mem::replace(&mut seen, true) {
+                return Err(serde::de::Error::duplicate_field("manifests"));
             } else {
-                map.next_value::<AnyString>()?;
+                map.next_value_seed(Manifests {
+                    refs: &mut *self.0.refs,
+                    unnamed: &mut *self.0.unnamed,
+                })?;
             }
         }
-        Ok(RefName(name))
+        if seen {
+            Ok(())
+        } else {
+            Err(serde::de::Error::missing_field("manifests"))
+        }
     }
 }
 
-/// Whether an annotation's name is [`REF_NAME`] (the name is not kept).
-struct IsRefName(bool);
+/// The index's `manifests`. Named manifests are images and cosign's artifacts; a referrer
+/// (an artifact with a subject, as `oras copy -r --to-oci-layout` stores one) is unnamed or
+/// typed. The last of a repeated name wins.
+struct Manifests<'l> {
+    refs: &'l mut References,
+    unnamed: &'l mut Vec<String>,
+}
 
-impl<'de> Deserialize<'de> for IsRefName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<IsRefName, D::Error> {
-        deserializer
-            .deserialize_str(StrVisitor(|s: &str| s == REF_NAME))
-            .map(IsRefName)
+impl<'de> DeserializeSeed<'de> for Manifests<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
     }
 }
 
-/// An annotation's value that is not kept: a string, as any annotation's.
-struct AnyString;
-
-impl<'de> Deserialize<'de> for AnyString {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AnyString, D::Error> {
-        deserializer.deserialize_str(StrVisitor(|_: &str| AnyString))
-    }
-}
-
-/// A string, looked at without being copied.
-struct StrVisitor<F>(F);
-
-impl<'de, T, F: FnOnce(&str) -> T> Visitor<'de> for StrVisitor<F> {
-    type Value = T;
+impl<'de> Visitor<'de> for Manifests<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
+        f.write_str("a list of manifest descriptors")
     }
 
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
-        Ok((self.0)(s))
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<IndexEntry<'de>>()? {
+            if entry.annotations.is_none() || entry.artifact_type.is_some() {
+                self.unnamed.push(entry.digest.to_string());
+            }
+            if let Some(name) = entry.annotations {
+                self.refs.replace(Reference::new(&name, &entry.digest));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The references an index names, found by name: a set of [`Reference`]s.
+type References = HashSet<Reference, foldhash::fast::RandomState>;
+
+/// A reference the index names (`registry.example/team/app:1.0.0`) and its manifest's digest,
+/// in one allocation. Hashed and compared as its name alone, so that the set of them is found
+/// by name.
+#[derive(Clone)]
+struct Reference {
+    /// The name, then the digest.
+    text: Box<str>,
+    /// Where the name ends.
+    name_len: usize,
+}
+
+impl Reference {
+    fn new(name: &str, digest: &str) -> Reference {
+        let mut text = String::with_capacity(name.len() + digest.len());
+        text.push_str(name);
+        text.push_str(digest);
+        Reference {
+            text: text.into_boxed_str(),
+            name_len: name.len(),
+        }
+    }
+
+    fn name(&self) -> &str {
+        self.text.get(..self.name_len).unwrap_or_default()
+    }
+
+    fn digest(&self) -> &str {
+        self.text.get(self.name_len..).unwrap_or_default()
+    }
+}
+
+impl Borrow<str> for Reference {
+    fn borrow(&self) -> &str {
+        self.name()
+    }
+}
+
+impl PartialEq for Reference {
+    fn eq(&self, other: &Reference) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Reference {}
+
+impl Hash for Reference {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+    }
+}
+
+impl fmt::Debug for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} -> {}", self.name(), self.digest())
     }
 }
 
@@ -119,8 +185,7 @@ pub struct Layout {
     #[cfg(unix)]
     blobs_dir: Option<Arc<File>>,
     /// Each reference's manifest digest, hashed with foldhash (seeded per process).
-    /// Each reference's manifest digest, hashed with foldhash (seeded per process).
-    refs: HashMap<String, String, foldhash::fast::RandomState>,
+    refs: References,
     /// The referrers the index lists, by their subject's digest.
     referrers: HashMap<String, Vec<Descriptor>, foldhash::fast::RandomState>,
 }
@@ -130,7 +195,16 @@ impl Layout {
     pub fn open(dir: &Path) -> Result<Layout, SignatureError> {
         let index_path = dir.join("index.json");
         let bytes = read_file(&index_path, MAX_DOCUMENT_BYTES)?;
-        let index: Index = serde_json::from_slice(&bytes).map_err(|e| {
+        // An entry takes at least about 80 bytes; room for the references is made once.
+        let mut refs = References::with_capacity_and_hasher(bytes.len() / 128, Default::default());
+        let mut unnamed = Vec::new();
+        let mut json = serde_json::Deserializer::from_slice(&bytes);
+        json.deserialize_map(IndexReader(Manifests {
+            refs: &mut refs,
+            unnamed: &mut unnamed,
+        }))
+        .and_then(|()| json.end())
+        .map_err(|e| {
             SignatureError::layout(format!(
                 "{} is not an OCI image index: {e}",
                 index_path.display()
@@ -149,24 +223,9 @@ impl Layout {
             .ok()
             .map(|dir| Arc::new(File::from(dir))),
             blobs,
-            refs: HashMap::with_capacity_and_hasher(index.manifests.len(), Default::default()),
+            refs,
             referrers: HashMap::default(),
         };
-        // Named manifests are images and cosign's artifacts; a referrer (an artifact with a
-        // subject, as `oras copy -r --to-oci-layout` stores one) is unnamed or typed.
-        let mut unnamed = Vec::new();
-        for entry in index.manifests {
-            match (entry.annotations.0, entry.artifact_type) {
-                (Some(reference), None) => {
-                    layout.refs.insert(reference, entry.digest);
-                }
-                (Some(reference), Some(_)) => {
-                    layout.refs.insert(reference, entry.digest.clone());
-                    unnamed.push(entry.digest);
-                }
-                (None, _) => unnamed.push(entry.digest),
-            }
-        }
         for digest in unnamed {
             let Some(manifest) = image_manifest::<ReferrerManifest>(&layout, "", &digest)? else {
                 return Err(SignatureError::layout(format!(
@@ -190,7 +249,7 @@ impl Layout {
 
     /// The references the layout names (`name:tag`), in order.
     pub fn references(&self) -> impl Iterator<Item = &str> {
-        let mut names: Vec<&str> = self.refs.keys().map(String::as_str).collect();
+        let mut names: Vec<&str> = self.refs.iter().map(Reference::name).collect();
         names.sort_unstable();
         names.into_iter()
     }
@@ -245,9 +304,9 @@ impl ImageStore for Layout {
         let mut text = [0u8; 256];
         let found = match join_reference(&mut text, name, tag) {
             Some(reference) => self.refs.get(reference),
-            None => self.refs.get(&format!("{name}:{tag}")),
+            None => self.refs.get(format!("{name}:{tag}").as_str()),
         };
-        Ok(found.cloned())
+        Ok(found.map(|r| r.digest().to_string()))
     }
 
     fn manifest(&self, _name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError> {
@@ -334,4 +393,93 @@ fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, SignatureError> {
     let file =
         std::fs::File::open(path).map_err(|e| SignatureError::layout(format!("{what}: {e}")))?;
     read_bounded(file, limit, what, SignatureReason::Layout)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A layout whose `index.json` is `index` (and no blobs): its references, or the error.
+    fn open(index: &str) -> Result<Vec<(String, String)>, SignatureError> {
+        let dir = std::env::temp_dir().join(format!(
+            "ehdeploy-layout-index-{}-{}",
+            std::process::id(),
+            crate::promotion::sha256_hex(index.as_bytes())
+                .get(..12)
+                .unwrap()
+        ));
+        std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+        std::fs::write(dir.join("index.json"), index).unwrap();
+        let layout = Layout::open(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let layout = layout?;
+        Ok(layout
+            .references()
+            .map(|r| {
+                (
+                    r.to_string(),
+                    layout.refs.get(r).unwrap().digest().to_string(),
+                )
+            })
+            .collect())
+    }
+
+    const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// Each named manifest is found by its name (unescaped), the last of a repeated name
+    /// wins, and the index's other fields and annotations are skipped.
+    #[test]
+    fn the_index_names_each_reference_once_the_last_winning() {
+        let index = format!(
+            r#"{{"schemaVersion": 2, "annotations": {{"x": "y"}}, "manifests": [
+                {{"mediaType": "m", "digest": "{A}", "size": 1,
+                  "annotations": {{"other": "z", "{REF_NAME}": "r.example/a:1"}}}},
+                {{"digest": "{A}", "annotations": {{"{REF_NAME}": "r.example/\u0062:2"}}}},
+                {{"digest": "{B}", "annotations": {{"{REF_NAME}": "r.example/a:1"}}}}
+            ]}}"#
+        );
+        assert_eq!(
+            open(&index).unwrap(),
+            [
+                ("r.example/a:1".to_string(), B.to_string()),
+                ("r.example/b:2".to_string(), A.to_string()),
+            ]
+        );
+    }
+
+    /// What is not an OCI image index is refused with where it went wrong.
+    #[test]
+    fn an_index_that_is_not_one_is_refused() {
+        for (index, why) in [
+            (
+                r#"{"schemaVersion": 2}"#.to_string(),
+                "missing field `manifests`",
+            ),
+            (
+                r#"{"manifests": [], "manifests": []}"#.to_string(),
+                "duplicate field `manifests`",
+            ),
+            (r#"{"manifests": []} x"#.to_string(), "trailing characters"),
+            (
+                r#"{"manifests": [{"size": 1}]}"#.to_string(),
+                "missing field `digest`",
+            ),
+            (
+                format!(r#"{{"manifests": [{{"digest": "{A}", "annotations": {{"n": 1}}}}]}}"#),
+                "expected a string",
+            ),
+            (r#"[]"#.to_string(), "expected an OCI image index"),
+        ] {
+            let e = open(&index).unwrap_err();
+            assert_eq!(e.reason, SignatureReason::Layout, "{index}");
+            assert!(
+                e.message.contains("is not an OCI image index") && e.message.contains(why),
+                "{index}: {}",
+                e.message
+            );
+        }
+    }
 }

@@ -18,6 +18,7 @@
 //! image).
 
 mod batch;
+mod borrowed;
 mod bundle;
 mod bundle_files;
 mod cosign;
