@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use sigstore_verify::crypto::{
     validate_raw_public_key, KeyAlgorithm, SigningScheme, VerificationKey,
 };
-use sigstore_verify::types::{DerPublicKey, SignatureBytes};
+use sigstore_verify::types::DerPublicKey;
 
-use super::store::{image_manifest, ImageStore, MAX_DOCUMENT_BYTES};
+use super::borrowed::Annotations;
+use super::store::{parse_manifest, ImageStore, MAX_DOCUMENT_BYTES};
 use crate::trust::DigestAlgorithm;
 
 /// The media type of a cosign signature payload layer.
@@ -220,26 +221,54 @@ struct Image<'a> {
 }
 
 /// What a signature artifact's manifest is read for: its layers (an OCI image manifest; only
-/// the fields used are parsed, and each layer's digest is checked when its blob is read).
+/// the fields used are parsed, its strings borrowed where they need no unescaping, and each
+/// layer's digest is checked when its blob is read).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SignatureManifest {
+struct SignatureManifest<'a> {
     schema_version: u32,
-    layers: Vec<SignatureLayer>,
+    #[serde(borrow)]
+    layers: Vec<SignatureLayer<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SignatureLayer {
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    annotations: std::collections::BTreeMap<String, String>,
+struct SignatureLayer<'a> {
+    #[serde(borrow)]
+    media_type: Cow<'a, str>,
+    #[serde(borrow)]
+    digest: Cow<'a, str>,
+    /// The signature's, certificate's, chain's and bundle's annotations.
+    #[serde(default, borrow, deserialize_with = "signature_annotations")]
+    annotations: [Option<Cow<'a, str>>; 4],
+}
+
+/// A layer's annotations, read for the signature's, the certificate's, the chain's and the
+/// Rekor bundle's (every annotation is a string; the last of a repeated name wins).
+fn signature_annotations<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<[Option<Cow<'de, str>>; 4], D::Error> {
+    deserializer.deserialize_map(Annotations(&[
+        SIGNATURE_ANNOTATION,
+        CERTIFICATE_ANNOTATION,
+        CHAIN_ANNOTATION,
+        BUNDLE_ANNOTATION,
+    ]))
 }
 
 /// The cosign signature tag of the image at `digest`: `sha256-<hex>.sig`.
 pub fn signature_tag(digest: &str) -> String {
-    format!("{}.sig", digest.replacen(':', "-", 1))
+    let mut tag = String::with_capacity(digest.len() + ".sig".len());
+    match digest.split_once(':') {
+        Some((algorithm, hex)) => {
+            tag.push_str(algorithm);
+            tag.push('-');
+            tag.push_str(hex);
+        }
+        None => tag.push_str(digest),
+    }
+    tag.push_str(".sig");
+    tag
 }
 
 /// The signed layers of the signature artifact of the image `name` (registry and repository)
@@ -252,9 +281,10 @@ pub fn signatures(
     let Some(manifest_digest) = store.resolve(name, &signature_tag(digest))? else {
         return Ok(Vec::new());
     };
-    let Some(manifest) = image_manifest::<SignatureManifest>(store, name, &manifest_digest)? else {
+    let Some(bytes) = store.manifest(name, &manifest_digest)? else {
         return Ok(Vec::new());
     };
+    let manifest: SignatureManifest<'_> = parse_manifest(&bytes, name, &manifest_digest)?;
     if manifest.schema_version != 2 {
         return Err(SignatureError::new(
             SignatureReason::BadResponse,
@@ -269,16 +299,16 @@ pub fn signatures(
         if layer.media_type != SIMPLESIGNING {
             continue;
         }
-        let mut annotations = layer.annotations;
-        let Some(signature) = annotations.remove(SIGNATURE_ANNOTATION) else {
+        let [signature, certificate, chain, bundle] = layer.annotations;
+        let Some(signature) = signature else {
             continue;
         };
         out.push(CosignSignature {
             payload: store.blob(name, &layer.digest, MAX_DOCUMENT_BYTES)?,
-            signature,
-            certificate: annotations.remove(CERTIFICATE_ANNOTATION),
-            chain: annotations.remove(CHAIN_ANNOTATION),
-            bundle: annotations.remove(BUNDLE_ANNOTATION),
+            signature: signature.into_owned(),
+            certificate: certificate.map(Cow::into_owned),
+            chain: chain.map(Cow::into_owned),
+            bundle: bundle.map(Cow::into_owned),
         });
     }
     Ok(out)
@@ -456,13 +486,16 @@ pub(super) fn verify_with_key(
     signature: &CosignSignature,
     key: &PublicKey,
 ) -> Result<(), SignatureError> {
-    let bytes = SignatureBytes::from_base64(&signature.signature).map_err(|e| {
+    let verified = decoded(&signature.signature, |bytes| {
+        key.verify(&signature.payload, bytes)
+    })
+    .map_err(|e| {
         SignatureError::new(
             SignatureReason::SignatureInvalid,
             format!("the signature is not base64: {e}"),
         )
     })?;
-    if key.verify(&signature.payload, bytes.as_bytes()) {
+    if verified {
         Ok(())
     } else {
         Err(SignatureError::new(
@@ -472,6 +505,36 @@ pub(super) fn verify_with_key(
                 key.scheme().name()
             ),
         ))
+    }
+}
+
+/// `then` applied to the bytes of `text` in base64, as protobuf's JSON writes bytes (and
+/// `sigstore-verify` reads them): the standard or the URL-safe alphabet, padded or not. A
+/// signature's bytes are decoded on the stack (an RSA signature of 8,192 bits is 1,024 bytes);
+/// a larger one (ML-DSA) into a new buffer.
+fn decoded<T>(text: &str, then: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
+    use base64::alphabet::{STANDARD, URL_SAFE};
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode::Indifferent;
+    use base64::Engine;
+    const CONFIG: GeneralPurposeConfig =
+        GeneralPurposeConfig::new().with_decode_padding_mode(Indifferent);
+    const STANDARD_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(&STANDARD, CONFIG);
+    const URL_SAFE_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, CONFIG);
+    let engine = if text.contains(['-', '_']) {
+        &URL_SAFE_ANY_PADDING
+    } else {
+        &STANDARD_ANY_PADDING
+    };
+    let mut buffer = [0u8; 1536];
+    if base64::decoded_len_estimate(text.len()) <= buffer.len() {
+        let n = engine
+            .decode_slice(text, &mut buffer)
+            .map_err(|e| e.to_string())?;
+        Ok(then(buffer.get(..n).unwrap_or_default()))
+    } else {
+        let bytes = engine.decode(text).map_err(|e| e.to_string())?;
+        Ok(then(&bytes))
     }
 }
 
@@ -549,4 +612,37 @@ pub(super) fn check_annotations(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Base64 as protobuf's JSON writes bytes: either alphabet, padded or not; small on the
+    /// stack and large (an ML-DSA-87 signature is 4,627 bytes) alike; anything else refused.
+    #[test]
+    fn signature_bytes_are_read_from_either_alphabet_padded_or_not() {
+        let bytes = |text: &str| decoded(text, <[u8]>::to_vec);
+        assert_eq!(bytes("aGk=").unwrap(), b"hi");
+        assert_eq!(bytes("aGk").unwrap(), b"hi");
+        assert_eq!(bytes("+/8=").unwrap(), [0xfb, 0xff]);
+        assert_eq!(bytes("-_8").unwrap(), [0xfb, 0xff]);
+        assert_eq!(bytes("").unwrap(), b"");
+        let large: Vec<u8> = (0..4627u32).map(|i| (i % 251) as u8).collect();
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.encode(&large);
+        assert_eq!(bytes(&text).unwrap(), large);
+        assert_eq!(bytes(&text[..2048]).unwrap(), large[..1536]);
+        assert!(bytes("a!b=").is_err());
+        assert!(bytes("+_8=").is_err(), "one alphabet or the other");
+    }
+
+    /// The tag cosign gives an image's signature artifact.
+    #[test]
+    fn the_signature_tag_replaces_the_digests_colon() {
+        assert_eq!(signature_tag("sha256:ab12"), "sha256-ab12.sig");
+        assert_eq!(signature_tag("plain"), "plain.sig");
+    }
 }

@@ -63,14 +63,14 @@ pub fn verify_image(
     // do not verify (two more requests to a registry).
     let bundles = std::cell::OnceCell::new();
     let mut counted: Vec<(Signer, &str)> = Vec::new();
-    let mut checks = Vec::new();
+    let mut checks = Vec::with_capacity(requirement.authorities.len());
     // The first failure of the store, whether the image's digest and signatures could not be
     // read (even when no authority counts) or an authority's bundles could not.
     let mut store_failure = match &found {
         Err(e) if e.reason.is_store_failure() => Some(e.to_string()),
         _ => None,
     };
-    for authority in &requirement.authorities {
+    for authority in requirement.authorities.iter() {
         let outcome = match &found {
             Err(e) => Err(e.clone()),
             Ok((digest, signed)) => {
@@ -146,8 +146,8 @@ pub fn digest_of(
 
 /// Who a verified signature proves signed: a key (its raw bytes) or a certificate identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Signer {
-    Key(Vec<u8>),
+pub(super) enum Signer<'k> {
+    Key(&'k [u8]),
     Identity(CertificateIdentity),
 }
 
@@ -155,8 +155,8 @@ pub(super) enum Signer {
 /// one certificate identity (issuer and subject), is one signer whatever names it is listed
 /// under (`same-key`, `same-identity`).
 fn count_once<'a>(
-    counted: &mut Vec<(Signer, &'a str)>,
-    signer: Signer,
+    counted: &mut Vec<(Signer<'a>, &'a str)>,
+    signer: Signer<'a>,
     authority: &'a str,
 ) -> Result<(), SignatureError> {
     let Some((first, by)) = counted.iter().find(|(s, _)| *s == signer) else {
@@ -189,12 +189,12 @@ enum Verify<'a> {
     },
 }
 
-impl Verify<'_> {
-    fn signer(&self, signature: &CosignSignature) -> Result<Signer, SignatureError> {
+impl<'a> Verify<'a> {
+    fn signer(&self, signature: &CosignSignature) -> Result<Signer<'a>, SignatureError> {
         match self {
             Verify::Key(key) => {
                 verify_with_key(signature, key)?;
-                Ok(Signer::Key(key.as_bytes().to_vec()))
+                Ok(Signer::Key(key.as_bytes()))
             }
             Verify::Keyless {
                 issuer,
@@ -234,14 +234,14 @@ fn says_little(reason: SignatureReason) -> bool {
 /// bundles (`attached`, asked for only then), verifies for the authority (its key or its
 /// certificate identity) and is for this image, with the authority's required annotations;
 /// else the reason that tells most. A store that fails to give the bundles is that failure.
-fn check<'b>(
-    policy: &TrustPolicy,
+fn check<'p, 'b>(
+    policy: &'p TrustPolicy,
     authority: &str,
     signed: &[CosignSignature],
     attached: &dyn Fn() -> Result<&'b [AttachedBundle], SignatureError>,
     name: &str,
     digest: &str,
-) -> Result<Signer, SignatureError> {
+) -> Result<Signer<'p>, SignatureError> {
     let Some(found) = policy.authority(authority) else {
         return Err(SignatureError::new(
             SignatureReason::InvalidKey,

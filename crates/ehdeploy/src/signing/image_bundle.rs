@@ -140,13 +140,13 @@ pub(super) enum BundleSigner<'a> {
 /// bundle for a keyless authority), `signature-invalid` (a certificate bundle for a key
 /// authority, or a bad signature), the certificate's and the log's reasons as for a keyless
 /// signature, `annotation-missing`.
-pub(super) fn verify_attached(
+pub(super) fn verify_attached<'k>(
     attached: &AttachedBundle,
-    signer: &BundleSigner<'_>,
+    signer: &BundleSigner<'k>,
     trusted_root: &str,
     digest: &str,
     required: &IndexMap<String, String>,
-) -> Result<Signer, SignatureError> {
+) -> Result<Signer<'k>, SignatureError> {
     verify_json(&attached.json, signer, trusted_root, digest, required).map_err(|mut e| {
         e.message = format!("{}: {}", attached.origin, e.message);
         e
@@ -154,13 +154,13 @@ pub(super) fn verify_attached(
 }
 
 /// [`verify_attached`], without saying where the bundle was found.
-fn verify_json(
+fn verify_json<'k>(
     json: &str,
-    signer: &BundleSigner<'_>,
+    signer: &BundleSigner<'k>,
     trusted_root: &str,
     digest: &str,
     required: &IndexMap<String, String>,
-) -> Result<Signer, SignatureError> {
+) -> Result<Signer<'k>, SignatureError> {
     let bundle =
         parse(json).map_err(|e| malformed(format!("not a Sigstore bundle: {}", e.message)))?;
     let signed = signed(&bundle)?;
@@ -233,7 +233,7 @@ fn verify_json(
             )
         })?;
     let who = match signer {
-        BundleSigner::Key { key, .. } => Signer::Key(key.as_bytes().to_vec()),
+        BundleSigner::Key { key, .. } => Signer::Key(key.as_bytes()),
         BundleSigner::Keyless { issuer, subject } => {
             Signer::Identity(matched_identity(verdict, issuer, subject)?)
         }

@@ -48,7 +48,16 @@ pub(super) fn image_manifest<T: serde::de::DeserializeOwned>(
     let Some(bytes) = store.manifest(name, digest)? else {
         return Ok(None);
     };
-    serde_json::from_slice::<T>(&bytes).map(Some).map_err(|e| {
+    parse_manifest(&bytes, name, digest).map(Some)
+}
+
+/// The manifest of `name` at `digest`, read from its bytes as `T` (which may borrow them).
+pub(super) fn parse_manifest<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+    name: &str,
+    digest: &str,
+) -> Result<T, SignatureError> {
+    serde_json::from_slice::<T>(bytes).map_err(|e| {
         SignatureError::new(
             SignatureReason::BadResponse,
             format!("{name}@{digest} is not an image manifest: {e}"),

@@ -1,6 +1,7 @@
 //! The trust policy compiled, and the decision for one image from what each authority's
 //! verification found.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -115,14 +116,15 @@ pub struct TrustPolicy {
 /// What one image needs in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Requirement {
+pub struct Requirement<'p> {
     /// The index of the policy that decides (none: no policy names the image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<usize>,
-    /// The authorities that count towards the threshold.
-    pub authorities: Vec<String>,
+    /// The authorities that count towards the threshold (the policy's own list where the
+    /// environment adds none).
+    pub authorities: Cow<'p, [String]>,
     /// Those of them that must have signed, whatever the threshold.
-    pub required: Vec<String>,
+    pub required: Cow<'p, [String]>,
     /// How many distinct authorities must have signed.
     pub threshold: u32,
     /// Whether a refusal is an error or a warning.
@@ -420,7 +422,7 @@ impl TrustPolicy {
 
     /// What the image `name` (registry and repository, normalised) needs in `environment`:
     /// the first policy whose globs match decides.
-    pub fn requirement(&self, name: &str, environment: Option<&str>) -> Requirement {
+    pub fn requirement(&self, name: &str, environment: Option<&str>) -> Requirement<'_> {
         let Some((index, policy)) = self
             .policies
             .iter()
@@ -429,25 +431,33 @@ impl TrustPolicy {
         else {
             return Requirement {
                 policy: None,
-                authorities: Vec::new(),
-                required: Vec::new(),
+                authorities: Cow::Borrowed(&[]),
+                required: Cow::Borrowed(&[]),
                 threshold: u32::from(self.unmatched == Unmatched::Deny),
                 mode: self.mode,
             };
         };
         let env = environment.and_then(|e| policy.environments.get(e));
-        let mut authorities = policy.authorities.clone();
-        let required = env.map(|e| e.require.clone()).unwrap_or_default();
-        for r in &required {
-            if !authorities.contains(r) {
-                authorities.push(r.clone());
+        let required: &[String] = env.map_or(&[], |e| &e.require);
+        let listed = &policy.authorities;
+        let authorities = if required.iter().all(|r| listed.contains(r))
+            && listed.windows(2).all(|w| w[0] != w[1])
+        {
+            Cow::Borrowed(listed.as_slice())
+        } else {
+            let mut authorities = listed.clone();
+            for r in required {
+                if !authorities.contains(r) {
+                    authorities.push(r.clone());
+                }
             }
-        }
-        authorities.dedup();
+            authorities.dedup();
+            Cow::Owned(authorities)
+        };
         Requirement {
             policy: Some(index),
             authorities,
-            required,
+            required: Cow::Borrowed(required),
             threshold: env.and_then(|e| e.threshold).unwrap_or(policy.threshold),
             mode: env.and_then(|e| e.mode).unwrap_or(self.mode),
         }
@@ -457,16 +467,18 @@ impl TrustPolicy {
 /// Decides one image from what each authority's verification found. Authorities are
 /// counted once however many of their signatures verified, and only those of the
 /// requirement count.
-pub fn decide(requirement: &Requirement, checks: &[AuthorityCheck]) -> ImageDecision {
-    let passed: BTreeSet<&str> = checks
+pub fn decide(requirement: &Requirement<'_>, checks: &[AuthorityCheck]) -> ImageDecision {
+    let mut passed: Vec<&str> = checks
         .iter()
         .filter(|c| c.verified && requirement.authorities.contains(&c.authority))
         .map(|c| c.authority.as_str())
         .collect();
+    passed.sort_unstable();
+    passed.dedup();
     let missing: Vec<String> = requirement
         .required
         .iter()
-        .filter(|r| !passed.contains(r.as_str()))
+        .filter(|r| !passed.contains(&r.as_str()))
         .cloned()
         .collect();
     let count = u32::try_from(passed.len()).unwrap_or(u32::MAX);
@@ -514,17 +526,11 @@ pub fn decide(requirement: &Requirement, checks: &[AuthorityCheck]) -> ImageDeci
             format!(
                 "{count} of {} distinct authorities verified ({})",
                 requirement.threshold,
-                passed.iter().copied().collect::<Vec<_>>().join(", ")
+                passed.join(", ")
             ),
         )
     } else {
-        (
-            None,
-            format!(
-                "signed by {}",
-                passed.iter().copied().collect::<Vec<_>>().join(", ")
-            ),
-        )
+        (None, listed("signed by ", &passed))
     };
     ImageDecision {
         allowed: reason.is_none(),
@@ -535,4 +541,22 @@ pub fn decide(requirement: &Requirement, checks: &[AuthorityCheck]) -> ImageDeci
         missing,
         message,
     }
+}
+
+/// `prefix`, then `items` separated by commas, in one allocation.
+fn listed(prefix: &str, items: &[&str]) -> String {
+    const SEPARATOR: &str = ", ";
+    let len = items
+        .iter()
+        .map(|i| i.len() + SEPARATOR.len())
+        .sum::<usize>();
+    let mut text = String::with_capacity(prefix.len() + len);
+    text.push_str(prefix);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push_str(SEPARATOR);
+        }
+        text.push_str(item);
+    }
+    text
 }

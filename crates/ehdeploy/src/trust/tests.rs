@@ -97,7 +97,7 @@ fn an_environment_requires_more_and_may_only_warn() {
         "",
     );
     let prod = p.requirement("registry.example/a", Some("prod"));
-    assert_eq!(prod.authorities, ["ci", "release"]);
+    assert_eq!(*prod.authorities, ["ci", "release"]);
     assert_eq!((prod.threshold, prod.mode), (2, Mode::Enforce));
     let d = decide(&prod, &[check("ci", true)]);
     assert_eq!(d.reason, Some(TrustReason::RequiredMissing));
@@ -185,4 +185,37 @@ fn every_problem_of_a_policy_is_reported_where_it_is() {
         problems[10].1,
         "threshold 2 is more than the 1 distinct authorities listed: no image can meet it"
     );
+}
+
+/// The authorities that count are the policy's, each once, then those the environment
+/// requires that it does not list; decided the same whichever way they were gathered.
+#[test]
+fn a_requirement_lists_each_authority_once_with_the_environments_own() {
+    let p = policy(
+        r#"[{"images": ["registry.example/**"], "authorities": ["ci", "ci", "release"],
+             "environments": {"prod": {"require": ["qa"]}, "test": {"require": ["ci"]}}}]"#,
+        "",
+    );
+    let names = |env: Option<&str>| {
+        p.requirement("registry.example/a", env)
+            .authorities
+            .to_vec()
+    };
+    assert_eq!(names(None), ["ci", "release"]);
+    assert_eq!(names(Some("test")), ["ci", "release"]);
+    assert_eq!(names(Some("prod")), ["ci", "release", "qa"]);
+    let q = policy(
+        r#"[{"images": ["registry.example/**"], "authorities": ["release", "ci"],
+             "environments": {"test": {"require": ["ci"]}}}]"#,
+        "",
+    );
+    let test = q.requirement("registry.example/a", Some("test"));
+    assert_eq!(*test.authorities, ["release", "ci"]);
+    assert_eq!(*test.required, ["ci"]);
+    let d = decide(&test, &[check("release", true), check("ci", true)]);
+    assert_eq!(
+        (d.allowed, d.message.as_str()),
+        (true, "signed by ci, release")
+    );
+    assert_eq!(d.passed, ["ci", "release"]);
 }
