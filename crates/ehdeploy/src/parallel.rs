@@ -27,7 +27,8 @@ where
     }
     let next = AtomicUsize::new(0);
     let work = || {
-        let mut mine = Vec::new();
+        // A thread's share, most often; a thread that takes more grows it once or twice.
+        let mut mine = Vec::with_capacity(items.len().div_ceil(threads));
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(item) = items.get(i) else {
@@ -37,28 +38,30 @@ where
         }
         mine
     };
-    // Each answer is moved once, into its item's place.
-    let mut answers: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    let mut place = |mine: Vec<(usize, R)>| {
-        for (i, answer) in mine {
-            answers[i] = Some(answer);
-        }
-    };
+    let mut parts = Vec::with_capacity(threads);
     std::thread::scope(|scope| {
         let work = &work;
         let helpers: Vec<_> = (1..threads)
             .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
             .collect();
-        place(work());
+        parts.push(work().into_iter().peekable());
         for helper in helpers {
-            place(
-                helper
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            );
+            let mine = helper
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            parts.push(mine.into_iter().peekable());
         }
     });
-    answers.into_iter().flatten().collect()
+    // Each thread took its items in increasing order, so the answers are merged in order,
+    // each moved once: the next answer is at the head of one of the parts.
+    let mut answers = Vec::with_capacity(items.len());
+    while let Some((_, answer)) = parts.iter_mut().find_map(|part| {
+        let at = answers.len();
+        part.next_if(|(i, _)| *i == at)
+    }) {
+        answers.push(answer);
+    }
+    answers
 }
 
 /// [`map`] for items the work takes ownership of.
