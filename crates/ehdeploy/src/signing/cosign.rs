@@ -17,7 +17,7 @@ use sigstore_verify::crypto::{
 use sigstore_verify::types::DerPublicKey;
 
 use super::borrowed::Annotations;
-use super::store::{parse_manifest, ImageStore, MAX_DOCUMENT_BYTES};
+use super::store::{joined, parse_manifest, ImageStore, MAX_DOCUMENT_BYTES};
 use crate::trust::DigestAlgorithm;
 
 /// The media type of a cosign signature payload layer.
@@ -258,17 +258,15 @@ fn signature_annotations<'de, D: serde::Deserializer<'de>>(
 
 /// The cosign signature tag of the image at `digest`: `sha256-<hex>.sig`.
 pub fn signature_tag(digest: &str) -> String {
-    let mut tag = String::with_capacity(digest.len() + ".sig".len());
+    signature_tag_parts(digest).concat()
+}
+
+/// [`signature_tag`]'s parts: the digest's `:` made a `-`, then `.sig`.
+fn signature_tag_parts(digest: &str) -> [&str; 4] {
     match digest.split_once(':') {
-        Some((algorithm, hex)) => {
-            tag.push_str(algorithm);
-            tag.push('-');
-            tag.push_str(hex);
-        }
-        None => tag.push_str(digest),
+        Some((algorithm, hex)) => [algorithm, "-", hex, ".sig"],
+        None => [digest, "", "", ".sig"],
     }
-    tag.push_str(".sig");
-    tag
 }
 
 /// The signed layers of the signature artifact of the image `name` (registry and repository)
@@ -278,7 +276,14 @@ pub fn signatures(
     name: &str,
     digest: &str,
 ) -> Result<Vec<CosignSignature>, SignatureError> {
-    let Some(manifest_digest) = store.resolve(name, &signature_tag(digest))? else {
+    // The tag written on the stack (a sha256 digest's is 75 bytes), not in a new `String`.
+    let mut text = [0u8; 160];
+    let parts = signature_tag_parts(digest);
+    let found = match joined(&mut text, &parts) {
+        Some(tag) => store.resolve(name, tag)?,
+        None => store.resolve(name, &parts.concat())?,
+    };
+    let Some(manifest_digest) = found else {
         return Ok(Vec::new());
     };
     let Some(bytes) = store.manifest(name, &manifest_digest)? else {

@@ -18,7 +18,7 @@ use super::borrowed::{Annotations, AnyString, Is};
 use super::cosign::{SignatureError, SignatureReason};
 use super::referrers::{referrers_by_tag, Descriptor, ReferrerManifest};
 use super::store::{
-    image_manifest, read_bounded, read_digested, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES,
+    image_manifest, joined, read_bounded, read_digested, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES,
 };
 
 /// The annotation of `index.json` that names a manifest (`registry.example/team/app:1.0.0`,
@@ -302,7 +302,7 @@ impl ImageStore for Layout {
     fn resolve(&self, name: &str, tag: &str) -> Result<Option<String>, SignatureError> {
         // `name:tag` written on the stack (a reference is short), not in a new `String`.
         let mut text = [0u8; 256];
-        let found = match join_reference(&mut text, name, tag) {
+        let found = match joined(&mut text, &[name, ":", tag]) {
             Some(reference) => self.refs.get(reference),
             None => self.refs.get(format!("{name}:{tag}").as_str()),
         };
@@ -376,16 +376,6 @@ impl fmt::Display for Blob<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.path().display().fmt(f)
     }
-}
-
-/// `name:tag` in `buffer`, when it fits.
-fn join_reference<'a>(buffer: &'a mut [u8], name: &str, tag: &str) -> Option<&'a str> {
-    let len = name.len() + 1 + tag.len();
-    let out = buffer.get_mut(..len)?;
-    out[..name.len()].copy_from_slice(name.as_bytes());
-    out[name.len()] = b':';
-    out[name.len() + 1..].copy_from_slice(tag.as_bytes());
-    std::str::from_utf8(out).ok()
 }
 
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, SignatureError> {

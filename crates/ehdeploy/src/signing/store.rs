@@ -65,6 +65,18 @@ pub(super) fn parse_manifest<'a, T: serde::Deserialize<'a>>(
     })
 }
 
+/// `parts` one after the other in `buffer`, when they fit: a short text made without a new
+/// `String` (a reference to look up, a tag).
+pub(super) fn joined<'b>(buffer: &'b mut [u8], parts: &[&str]) -> Option<&'b str> {
+    let mut len = 0;
+    for part in parts {
+        let end = len + part.len();
+        buffer.get_mut(len..end)?.copy_from_slice(part.as_bytes());
+        len = end;
+    }
+    std::str::from_utf8(buffer.get(..len)?).ok()
+}
+
 /// The lowercase hex of a well-formed `sha256:` digest.
 pub fn sha256_hex(digest: &str) -> Option<&str> {
     digest
@@ -185,6 +197,16 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         std::fs::File::open(path).unwrap()
+    }
+
+    #[test]
+    fn parts_are_joined_on_the_stack_when_they_fit() {
+        let mut buffer = [0u8; 8];
+        assert_eq!(joined(&mut buffer, &["ab", ":", "cd"]), Some("ab:cd"));
+        assert_eq!(joined(&mut buffer, &["abcd", ":", "efg"]), Some("abcd:efg"));
+        assert_eq!(joined(&mut buffer, &["abcd", ":", "efgh"]), None);
+        assert_eq!(joined(&mut buffer, &[]), Some(""));
+        assert_eq!(joined(&mut buffer, &["é", "ü"]), Some("éü"));
     }
 
     #[test]
