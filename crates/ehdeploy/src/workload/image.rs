@@ -3,10 +3,13 @@
 //! [`ImageRef`] is a reference such as `nginx:1.25` or
 //! `registry.ehealth.example/team/app:1.2.3@sha256:…`, normalised the way docker and the OCI
 //! distribution reference grammar do it: the registry defaults to `docker.io`, and single-component
-//! docker.io names get the `library/` prefix. The grammar itself is checked by
-//! [`oci_spec::distribution::Reference`]; this module adds precise error messages, strict digest
-//! validation (lowercase hex of the right length for sha256 and sha512) and keeps the tag optional
-//! instead of defaulting it to `latest`.
+//! docker.io names get the `library/` prefix. The grammar is
+//! [`oci_spec::distribution::Reference`]'s: the common shape (a registry host, lowercase path
+//! components, a tag, a digest) is checked here against the same grammar (a property test
+//! holds the two to agreeing), and every other reference is left to oci-spec, whose regular
+//! expression takes 30–80 ms of CPU to compile, once per process. This module adds precise
+//! error messages, strict digest validation (lowercase hex of the right length for sha256 and
+//! sha512) and keeps the tag optional instead of defaulting it to `latest`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -17,6 +20,18 @@ use oci_spec::distribution::{ParseError, Reference};
 
 /// The longest tag, in characters.
 const MAX_TAG_LEN: usize = 128;
+
+/// The longest repository, in characters (the distribution grammar's `NAME_TOTAL_LENGTH_MAX`).
+const MAX_REPOSITORY_LEN: usize = 255;
+
+/// Docker Hub's registry, the default.
+const DOCKER_HUB: &str = "docker.io";
+
+/// Docker Hub's older name, normalised to [`DOCKER_HUB`].
+const DOCKER_HUB_LEGACY: &str = "index.docker.io";
+
+/// The namespace of Docker Hub's official images (`nginx` is `docker.io/library/nginx`).
+const DOCKER_HUB_OFFICIAL: &str = "library";
 
 /// Why a text is not a valid image reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -375,19 +390,82 @@ impl FromStr for ImageRef {
             validate_digest(s, digest)?;
         }
 
-        let reference = Reference::from_str(s).map_err(|error| match error {
-            ParseError::NameTooLong => ImageRefError::NameTooLong(s.to_owned()),
-            other => ImageRefError::InvalidFormat {
-                reference: s.to_owned(),
-                reason: describe_name_problem(name).unwrap_or_else(|| other.to_string()),
-            },
-        })?;
+        let (registry, repository) = match common_name(name) {
+            Some(normalised) => normalised,
+            None => oci_spec_name(s, name)?,
+        };
         Ok(ImageRef {
-            registry: reference.registry().to_owned(),
-            repository: reference.repository().to_owned(),
+            registry,
+            repository,
             tag: tag.map(str::to_owned),
             digest: digest.map(str::to_owned),
         })
+    }
+}
+
+/// The registry and repository of a reference's `name` (no tag, no digest) as
+/// [`oci_spec::distribution::Reference`] normalises them, when the name has the common shape
+/// that its grammar accepts: a valid registry or none, and a repository path of components
+/// that [`is_path_component`] accepts, at most 255 characters once normalised.
+/// Any other name is left to oci-spec (`None`), whose grammar is a regular expression that
+/// takes 30–80 ms of CPU to compile, once per process.
+fn common_name(name: &str) -> Option<(String, String)> {
+    let path = repository_path(name);
+    if !path.split('/').all(is_path_component) {
+        return None;
+    }
+    let registry = match name.strip_suffix(path).and_then(|r| r.strip_suffix('/')) {
+        None | Some(DOCKER_HUB_LEGACY) => DOCKER_HUB,
+        Some(registry) if is_valid_registry(registry) => registry,
+        Some(_) => return None,
+    };
+    let repository = if registry == DOCKER_HUB && !path.contains('/') {
+        format!("{DOCKER_HUB_OFFICIAL}/{path}")
+    } else {
+        path.to_owned()
+    };
+    (repository.len() <= MAX_REPOSITORY_LEN).then(|| (registry.to_owned(), repository))
+}
+
+/// The registry and repository of `name`, by oci-spec's grammar: what it accepts beyond
+/// [`common_name`], and why it refuses a reference.
+fn oci_spec_name(reference: &str, name: &str) -> Result<(String, String), ImageRefError> {
+    let parsed = Reference::from_str(reference).map_err(|error| match error {
+        ParseError::NameTooLong => ImageRefError::NameTooLong(reference.to_owned()),
+        other => ImageRefError::InvalidFormat {
+            reference: reference.to_owned(),
+            reason: describe_name_problem(name).unwrap_or_else(|| other.to_string()),
+        },
+    })?;
+    Ok((parsed.registry().to_owned(), parsed.repository().to_owned()))
+}
+
+/// Whether `component` is a repository path component of the distribution grammar: runs of
+/// `[a-z0-9]` joined by one separator each (`.`, `_`, `__`, or one or more `-`).
+fn is_path_component(component: &str) -> bool {
+    let bytes = component.as_bytes();
+    let alphanumeric = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let mut i = 0;
+    loop {
+        let run = i;
+        while bytes.get(i).is_some_and(|&b| alphanumeric(b)) {
+            i += 1;
+        }
+        if i == run {
+            return false;
+        }
+        if i == bytes.len() {
+            return true;
+        }
+        let separator = i;
+        while bytes.get(i).is_some_and(|&b| !alphanumeric(b)) {
+            i += 1;
+        }
+        match bytes.get(separator..i).unwrap_or_default() {
+            b"." | b"_" | b"__" => {}
+            dashes if dashes.iter().all(|&b| b == b'-') => {}
+            _ => return false,
+        }
     }
 }
 
@@ -537,7 +615,61 @@ fn merge(
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The path components the distribution grammar accepts, and some it does not.
+    #[test]
+    fn path_components_follow_the_distribution_grammar() {
+        for ok in [
+            "a",
+            "a0",
+            "a.b",
+            "a_b",
+            "a__b",
+            "a-b",
+            "a---b",
+            "a.b_c__d-e--f",
+            "0",
+        ] {
+            assert!(is_path_component(ok), "{ok}");
+        }
+        for bad in [
+            "", ".a", "a.", "a..b", "a___b", "a_.b", "a-.b", "-a", "a-", "A", "a/b", "é",
+        ] {
+            assert!(!is_path_component(bad), "{bad}");
+        }
+    }
+
+    proptest! {
+        /// Every name the common shape accepts is one oci-spec accepts, normalised the same;
+        /// a name it leaves to oci-spec is parsed as before.
+        #[test]
+        fn the_common_shape_agrees_with_oci_spec(
+            registry in prop::option::of(prop_oneof![
+                Just("docker.io"), Just("index.docker.io"), Just("localhost"),
+                Just("localhost:5000"), Just("registry.example"), Just("r-1.example:443"),
+            ]),
+            components in prop::collection::vec("[a-z0-9._-]{1,8}", 1..4),
+            long in any::<bool>(),
+        ) {
+            let mut path = components.join("/");
+            if long {
+                path = format!("{}/{path}", "x".repeat(250));
+            }
+            let name = match registry {
+                Some(registry) => format!("{registry}/{path}"),
+                None => path,
+            };
+            let reference = format!("{name}:1.0");
+            match (common_name(&name), oci_spec_name(&reference, &name)) {
+                (Some(common), Ok(oci)) => prop_assert_eq!(common, oci),
+                (Some(common), Err(e)) => prop_assert!(false, "{} accepted as {:?}, oci-spec: {}", name, common, e),
+                (None, _) => {}
+            }
+        }
+    }
 
     const SHA256: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
