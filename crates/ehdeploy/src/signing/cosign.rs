@@ -17,7 +17,8 @@ use sigstore_verify::crypto::{
 use sigstore_verify::types::DerPublicKey;
 
 use super::borrowed::Annotations;
-use super::store::{joined, parse_manifest, ImageStore, MAX_DOCUMENT_BYTES};
+use super::referrers::digest_tag_parts;
+use super::store::{parse_manifest, with_joined, ImageStore, MAX_DOCUMENT_BYTES};
 use crate::trust::DigestAlgorithm;
 
 /// The media type of a cosign signature payload layer.
@@ -263,10 +264,8 @@ pub fn signature_tag(digest: &str) -> String {
 
 /// [`signature_tag`]'s parts: the digest's `:` made a `-`, then `.sig`.
 fn signature_tag_parts(digest: &str) -> [&str; 4] {
-    match digest.split_once(':') {
-        Some((algorithm, hex)) => [algorithm, "-", hex, ".sig"],
-        None => [digest, "", "", ".sig"],
-    }
+    let [algorithm, dash, hex] = digest_tag_parts(digest);
+    [algorithm, dash, hex, ".sig"]
 }
 
 /// The signed layers of the signature artifact of the image `name` (registry and repository)
@@ -276,13 +275,7 @@ pub fn signatures(
     name: &str,
     digest: &str,
 ) -> Result<Vec<CosignSignature>, SignatureError> {
-    // The tag written on the stack (a sha256 digest's is 75 bytes), not in a new `String`.
-    let mut text = [0u8; 160];
-    let parts = signature_tag_parts(digest);
-    let found = match joined(&mut text, &parts) {
-        Some(tag) => store.resolve(name, tag)?,
-        None => store.resolve(name, &parts.concat())?,
-    };
+    let found = with_joined(&signature_tag_parts(digest), |tag| store.resolve(name, tag))?;
     let Some(manifest_digest) = found else {
         return Ok(Vec::new());
     };
@@ -644,10 +637,12 @@ mod tests {
         assert!(bytes("+_8=").is_err(), "one alphabet or the other");
     }
 
-    /// The tag cosign gives an image's signature artifact.
+    /// The tag cosign gives an image's signature artifact, and the referrers tag schema's.
     #[test]
-    fn the_signature_tag_replaces_the_digests_colon() {
+    fn tags_named_after_a_digest_replace_its_colon() {
         assert_eq!(signature_tag("sha256:ab12"), "sha256-ab12.sig");
         assert_eq!(signature_tag("plain"), "plain.sig");
+        assert_eq!(super::super::referrers_tag("sha256:ab12"), "sha256-ab12");
+        assert_eq!(super::super::referrers_tag("a:b:c"), "a-b:c");
     }
 }

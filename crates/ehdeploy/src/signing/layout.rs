@@ -18,7 +18,8 @@ use super::borrowed::{Annotations, AnyString, Is};
 use super::cosign::{SignatureError, SignatureReason};
 use super::referrers::{referrers_by_tag, Descriptor, ReferrerManifest};
 use super::store::{
-    image_manifest, joined, read_bounded, read_digested, sha256_hex, ImageStore, MAX_DOCUMENT_BYTES,
+    image_manifest, read_bounded, read_digested, sha256_hex, with_joined, ImageStore,
+    MAX_DOCUMENT_BYTES,
 };
 
 /// The annotation of `index.json` that names a manifest (`registry.example/team/app:1.0.0`,
@@ -300,13 +301,9 @@ impl Layout {
 
 impl ImageStore for Layout {
     fn resolve(&self, name: &str, tag: &str) -> Result<Option<String>, SignatureError> {
-        // `name:tag` written on the stack (a reference is short), not in a new `String`.
-        let mut text = [0u8; 256];
-        let found = match joined(&mut text, &[name, ":", tag]) {
-            Some(reference) => self.refs.get(reference),
-            None => self.refs.get(format!("{name}:{tag}").as_str()),
-        };
-        Ok(found.map(|r| r.digest().to_string()))
+        Ok(with_joined(&[name, ":", tag], |reference| {
+            self.refs.get(reference).map(|r| r.digest().to_string())
+        }))
     }
 
     fn manifest(&self, _name: &str, digest: &str) -> Result<Option<Vec<u8>>, SignatureError> {

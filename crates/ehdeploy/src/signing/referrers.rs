@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::cosign::{SignatureError, SignatureReason};
-use super::store::{image_manifest, ImageStore, MAX_DOCUMENT_BYTES};
+use super::store::{image_manifest, with_joined, ImageStore, MAX_DOCUMENT_BYTES};
 
 /// The media type prefix of every Sigstore bundle version: `application/vnd.dev.sigstore.bundle.v0.3+json`
 /// (cosign v3) and `application/vnd.dev.sigstore.bundle+json;version=0.1|0.2|0.3`.
@@ -44,7 +44,16 @@ pub fn is_bundle_type(media_type: &str) -> bool {
 
 /// The referrers tag schema's tag for the image at `digest`: `sha256-<hex>`.
 pub fn referrers_tag(digest: &str) -> String {
-    digest.replacen(':', "-", 1)
+    digest_tag_parts(digest).concat()
+}
+
+/// The parts of a tag named after `digest`: its `:` made a `-` (`sha256-<hex>`), as the
+/// referrers tag schema and cosign's signature tags (with `.sig` after) name them.
+pub(super) fn digest_tag_parts(digest: &str) -> [&str; 3] {
+    match digest.split_once(':') {
+        Some((algorithm, hex)) => [algorithm, "-", hex],
+        None => [digest, "", ""],
+    }
 }
 
 /// A referrers index (an OCI image index): its entries.
@@ -60,7 +69,9 @@ pub(super) fn referrers_by_tag(
     name: &str,
     digest: &str,
 ) -> Result<Vec<Descriptor>, SignatureError> {
-    let Some(index_digest) = store.resolve(name, &referrers_tag(digest))? else {
+    let Some(index_digest) =
+        with_joined(&digest_tag_parts(digest), |tag| store.resolve(name, tag))?
+    else {
         return Ok(Vec::new());
     };
     let index = image_manifest::<ReferrersIndex>(store, name, &index_digest)?;

@@ -65,9 +65,19 @@ pub(super) fn parse_manifest<'a, T: serde::Deserialize<'a>>(
     })
 }
 
-/// `parts` one after the other in `buffer`, when they fit: a short text made without a new
-/// `String` (a reference to look up, a tag).
-pub(super) fn joined<'b>(buffer: &'b mut [u8], parts: &[&str]) -> Option<&'b str> {
+/// `then` applied to `parts` one after the other: written on the stack when they fit (a
+/// reference to look up, a tag: short texts, asked for once or twice per image), else in a new
+/// `String`.
+pub(super) fn with_joined<T>(parts: &[&str], then: impl FnOnce(&str) -> T) -> T {
+    let mut buffer = [0u8; 256];
+    match joined(&mut buffer, parts) {
+        Some(text) => then(text),
+        None => then(&parts.concat()),
+    }
+}
+
+/// `parts` one after the other in `buffer`, when they fit.
+fn joined<'b>(buffer: &'b mut [u8], parts: &[&str]) -> Option<&'b str> {
     let mut len = 0;
     for part in parts {
         let end = len + part.len();
@@ -200,7 +210,10 @@ mod tests {
     }
 
     #[test]
-    fn parts_are_joined_on_the_stack_when_they_fit() {
+    fn parts_are_joined_on_the_stack_when_they_fit_else_in_a_string() {
+        let long = "x".repeat(300);
+        assert_eq!(with_joined(&["ab", ":", "cd"], str::to_string), "ab:cd");
+        assert_eq!(with_joined(&[&long, ":", "cd"], str::len), 303);
         let mut buffer = [0u8; 8];
         assert_eq!(joined(&mut buffer, &["ab", ":", "cd"]), Some("ab:cd"));
         assert_eq!(joined(&mut buffer, &["abcd", ":", "efg"]), Some("abcd:efg"));
