@@ -14,35 +14,47 @@ use super::node::NodeKind;
 /// assert_eq!(resolve_plain_scalar("v1.10"), NodeKind::Str("v1.10".into()));
 /// ```
 pub fn resolve_plain_scalar(text: &str) -> NodeKind {
+    plain_value(text).unwrap_or_else(|| NodeKind::Str(text.to_string()))
+}
+
+/// The value of a plain scalar that is not a string: null, boolean, integer or float.
+fn plain_value(text: &str) -> Option<NodeKind> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(NodeKind::Null),
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return NodeKind::Bool(true)
+            return Some(NodeKind::Bool(true))
         }
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return NodeKind::Bool(false)
+            return Some(NodeKind::Bool(false))
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return NodeKind::Float(f64::INFINITY)
+            return Some(NodeKind::Float(f64::INFINITY))
         }
-        "-.inf" | "-.Inf" | "-.INF" => return NodeKind::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return NodeKind::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(NodeKind::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(NodeKind::Float(f64::NAN)),
         _ => {}
     }
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
-        return NodeKind::Str(text.to_string());
+        return None;
     }
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
-    if let Some(i) = parse_int(&plain) {
-        return NodeKind::Int(i);
+    // `_` separators are dropped first; most numbers have none, and are read as written.
+    let separated;
+    let plain = if text.contains('_') {
+        separated = text.replace('_', "");
+        separated.as_str()
+    } else {
+        text
+    };
+    if let Some(i) = parse_int(plain) {
+        return Some(NodeKind::Int(i));
     }
-    if is_float_syntax(&plain) {
+    if is_float_syntax(plain) {
         if let Ok(f) = plain.parse::<f64>() {
-            return NodeKind::Float(f);
+            return Some(NodeKind::Float(f));
         }
     }
-    NodeKind::Str(text.to_string())
+    None
 }
 
 fn parse_int(s: &str) -> Option<i64> {
@@ -118,6 +130,8 @@ mod tests {
         assert_eq!(resolve_plain_scalar("~"), NodeKind::Null);
         assert_eq!(resolve_plain_scalar("Off"), NodeKind::Bool(false));
         assert_eq!(resolve_plain_scalar("1_000"), NodeKind::Int(1000));
+        assert_eq!(resolve_plain_scalar("1_0.5"), NodeKind::Float(10.5));
+        assert_eq!(resolve_plain_scalar("1_x"), NodeKind::Str("1_x".into()));
         assert_eq!(resolve_plain_scalar("0777"), NodeKind::Int(511));
         assert_eq!(resolve_plain_scalar("-12"), NodeKind::Int(-12));
         assert_eq!(resolve_plain_scalar("1e3"), NodeKind::Float(1000.0));
