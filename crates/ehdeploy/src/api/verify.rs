@@ -414,7 +414,10 @@ fn spec_targets(
             label: Some(label.clone()),
             app: Some(app.name.clone().unwrap_or_else(|| label.clone())),
             place: field.map(|f| (f.node.span, values.pointer_of(f.node, &f.pointer))),
-            digest_pointer: profile.digest.as_ref().and_then(|p| p.key_pointer()),
+            digest_pointer: profile
+                .digest
+                .as_ref()
+                .and_then(|p| p.key_pointer().map(str::to_string)),
             image,
         });
     }

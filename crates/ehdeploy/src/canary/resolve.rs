@@ -41,7 +41,7 @@ pub fn app_analysis<'w>(
     if let Some(field) = &workload.canary_analysis {
         return Some(
             serde_json::from_value::<Analysis>(field.node.to_json())
-                .map(|a| (a, AnalysisSource::Values(field.pointer.clone())))
+                .map(|a| (a, AnalysisSource::Values(field.pointer.to_string())))
                 .map_err(|e| (field.clone(), e.to_string())),
         );
     }

@@ -175,28 +175,28 @@ pub(super) fn field_names(values: &Node, profile: &CompiledProfile) -> Vec<(Stri
         (&w.canary, "canary"),
     ] {
         if let Some(f) = field {
-            out.push((f.pointer.clone(), name.to_string()));
+            out.push((f.pointer.to_string(), name.to_string()));
         }
     }
     out.extend(
         w.ports
             .iter()
-            .map(|f| (f.pointer.clone(), "ports".to_string())),
+            .map(|f| (f.pointer.to_string(), "ports".to_string())),
     );
     out.extend(
         w.hosts
             .iter()
-            .map(|f| (f.pointer.clone(), "hosts".to_string())),
+            .map(|f| (f.pointer.to_string(), "hosts".to_string())),
     );
     out.extend(
         w.env
             .iter()
-            .map(|n| (n.field.pointer.clone(), format!("env.{}", n.name))),
+            .map(|n| (n.field.pointer.to_string(), format!("env.{}", n.name))),
     );
     out.extend(
         w.secrets
             .iter()
-            .map(|n| (n.field.pointer.clone(), format!("secrets.{}", n.name))),
+            .map(|n| (n.field.pointer.to_string(), format!("secrets.{}", n.name))),
     );
     out
 }

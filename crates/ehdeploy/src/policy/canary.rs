@@ -39,7 +39,7 @@ pub(crate) fn check(
                 let inner = node.pointer(&problem.pointer).unwrap_or(node);
                 let field = Field {
                     node: inner,
-                    pointer: format!("{pointer}{}", problem.pointer),
+                    pointer: format!("{pointer}{}", problem.pointer).into(),
                 };
                 out.at_value(
                     rules::CANARY_INVALID_ANALYSIS,

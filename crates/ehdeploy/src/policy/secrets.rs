@@ -24,7 +24,10 @@ pub(crate) fn check_plaintext(out: &mut Emitter<'_>, view: &AppView<'_>, platfor
     let mut hits = Vec::new();
     walk(&view.values.values, &mut path, config, &mut hits);
     for (key, pointer, node) in hits {
-        let field = Field { node, pointer };
+        let field = Field {
+            node,
+            pointer: pointer.into(),
+        };
         out.at_value(
             rules::SECRETS_PLAINTEXT,
             view.label,
@@ -97,10 +100,10 @@ pub(crate) fn check(
         let Some(value) = var.field.node.as_str() else {
             continue;
         };
-        if is_placeholder(value) || !config.names_database_or_queue(&var.name) {
+        if is_placeholder(value) || !config.names_database_or_queue(var.name) {
             continue;
         }
-        if config.names_secret(&var.name) || has_credentials(value) {
+        if config.names_secret(var.name) || has_credentials(value) {
             out.at_value(
                 rules::SECRETS_REFERENCE,
                 view.label,

@@ -1,5 +1,7 @@
 //! Reading an app's effective values through a chart profile.
 
+use std::borrow::Cow;
+
 use crate::platform::CompiledProfile;
 use crate::source::{pointer_join, Node, NodeKind};
 use crate::spec::values::ValuesPath;
@@ -10,15 +12,16 @@ use crate::workload::image::{ImageRef, ImageRefError, ImageRefs};
 pub struct Field<'a> {
     /// The value.
     pub node: &'a Node,
-    /// Its pointer in the effective values.
-    pub pointer: String,
+    /// Its pointer in the effective values: the profile's own, for a path of keys only (most
+    /// profile paths; no copy is made of it for each app).
+    pub pointer: Cow<'a, str>,
 }
 
 /// A named entry (environment variable, secret reference).
 #[derive(Debug, Clone)]
 pub struct Named<'a> {
     /// The name.
-    pub name: String,
+    pub name: &'a str,
     /// The value.
     pub field: Field<'a>,
 }
@@ -58,13 +61,26 @@ pub struct Workload<'a> {
 
 impl<'a> Workload<'a> {
     /// Read `values` through `profile`. Null values count as unset.
-    pub fn read(values: &'a Node, profile: &CompiledProfile) -> Workload<'a> {
-        let one = |path: &Option<ValuesPath>| -> Option<Field<'a>> {
-            path.as_ref()?
-                .get(values)
+    pub fn read(values: &'a Node, profile: &'a CompiledProfile) -> Workload<'a> {
+        let one = |path: &'a Option<ValuesPath>| -> Option<Field<'a>> {
+            let path = path.as_ref()?;
+            if let Some(pointer) = path.key_pointer() {
+                // The one place a path of keys names: no list of matches, no copied pointer.
+                return path
+                    .first(values)
+                    .filter(|n| !n.is_null())
+                    .map(|node| Field {
+                        node,
+                        pointer: Cow::Borrowed(pointer),
+                    });
+            }
+            path.get(values)
                 .into_iter()
                 .find(|(_, n)| !n.is_null())
-                .map(|(pointer, node)| Field { node, pointer })
+                .map(|(pointer, node)| Field {
+                    node,
+                    pointer: Cow::Owned(pointer),
+                })
         };
         let many = |path: &Option<ValuesPath>| -> Vec<Field<'a>> {
             let Some(path) = path.as_ref() else {
@@ -79,12 +95,15 @@ impl<'a> Workload<'a> {
                             if !n.is_null() {
                                 out.push(Field {
                                     node: n,
-                                    pointer: pointer_join(&pointer, &i.to_string()),
+                                    pointer: Cow::Owned(pointer_join(&pointer, &i.to_string())),
                                 });
                             }
                         }
                     }
-                    _ => out.push(Field { node, pointer }),
+                    _ => out.push(Field {
+                        node,
+                        pointer: Cow::Owned(pointer),
+                    }),
                 }
             }
             out
@@ -99,10 +118,10 @@ impl<'a> Workload<'a> {
                     NodeKind::Map(m) => {
                         for (k, e) in m.iter() {
                             out.push(Named {
-                                name: k.to_string(),
+                                name: k,
                                 field: Field {
                                     node: &e.value,
-                                    pointer: pointer_join(&pointer, k),
+                                    pointer: Cow::Owned(pointer_join(&pointer, k)),
                                 },
                             });
                         }
@@ -118,8 +137,11 @@ impl<'a> Workload<'a> {
                                 None => (item, item_pointer),
                             };
                             out.push(Named {
-                                name: name.to_string(),
-                                field: Field { node, pointer },
+                                name,
+                                field: Field {
+                                    node,
+                                    pointer: Cow::Owned(pointer),
+                                },
                             });
                         }
                     }
@@ -193,5 +215,106 @@ impl<'a> Workload<'a> {
         self.canary
             .as_ref()
             .is_some_and(|c| matches!(c.node.kind, NodeKind::Bool(true)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::source::{parse_bytes, Limits, SourceMap};
+
+    const VALUES: &str = "\
+image:
+  repository: registry.example/app
+  tag: null
+ports: [8080, null, 9090]
+env:
+  LOG_LEVEL: INFO
+  DB_URL: jdbc:x
+secrets:
+  - name: db
+    value: vault:db
+  - name: queue
+hosts:
+  - name: a.example
+  - name: b.example
+";
+
+    fn values() -> Node {
+        let mut sources = SourceMap::new();
+        let parsed = parse_bytes(
+            &mut sources,
+            Path::new("values.yaml"),
+            "values.yaml".into(),
+            VALUES.as_bytes().to_vec(),
+            &Limits::default(),
+            None,
+        );
+        assert!(parsed.findings.is_empty(), "{:?}", parsed.findings);
+        parsed.root.unwrap()
+    }
+
+    fn profile() -> CompiledProfile {
+        let path = |p: &str| ValuesPath::parse(p);
+        CompiledProfile {
+            image: path("image.repository"),
+            tag: path("image.tag"),
+            ports: path("ports"),
+            env: path("env"),
+            secrets: path("secrets"),
+            hosts: path("hosts[*].name"),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reads_each_field_with_its_pointer() {
+        let (values, profile) = (values(), profile());
+        let w = Workload::read(&values, &profile);
+        let image = w.image.as_ref().unwrap();
+        assert_eq!(image.node.as_str(), Some("registry.example/app"));
+        // A path of keys only gives the profile's own pointer, not a copy of it.
+        assert!(matches!(image.pointer, Cow::Borrowed("/image/repository")));
+        assert!(w.tag.is_none(), "a null value counts as unset");
+        let ports: Vec<(&str, &NodeKind)> = w
+            .ports
+            .iter()
+            .map(|f| (&*f.pointer, &f.node.kind))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                ("/ports/0", &NodeKind::Int(8080)),
+                ("/ports/2", &NodeKind::Int(9090))
+            ]
+        );
+        let env: Vec<(&str, &str)> = w.env.iter().map(|n| (n.name, &*n.field.pointer)).collect();
+        assert_eq!(
+            env,
+            [("LOG_LEVEL", "/env/LOG_LEVEL"), ("DB_URL", "/env/DB_URL")]
+        );
+        let secrets: Vec<(&str, &str)> = w
+            .secrets
+            .iter()
+            .map(|n| (n.name, &*n.field.pointer))
+            .collect();
+        assert_eq!(
+            secrets,
+            [("db", "/secrets/0/value"), ("queue", "/secrets/1")]
+        );
+        let hosts: Vec<(&str, Option<&str>)> = w
+            .hosts
+            .iter()
+            .map(|f| (&*f.pointer, f.node.as_str()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("/hosts/0/name", Some("a.example")),
+                ("/hosts/1/name", Some("b.example"))
+            ]
+        );
     }
 }

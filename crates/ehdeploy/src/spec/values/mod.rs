@@ -284,11 +284,11 @@ impl ValuesPath {
     ///
     /// ```
     /// use ehdeploy::spec::values::ValuesPath;
-    /// assert_eq!(ValuesPath::parse("image.digest").and_then(|p| p.key_pointer()), Some("/image/digest".into()));
-    /// assert_eq!(ValuesPath::parse("hosts[*].name").and_then(|p| p.key_pointer()), None);
+    /// assert_eq!(ValuesPath::parse("image.digest").as_ref().and_then(ValuesPath::key_pointer), Some("/image/digest"));
+    /// assert_eq!(ValuesPath::parse("hosts[*].name").as_ref().and_then(ValuesPath::key_pointer), None);
     /// ```
-    pub fn key_pointer(&self) -> Option<String> {
-        self.keys_pointer.clone()
+    pub fn key_pointer(&self) -> Option<&str> {
+        self.keys_pointer.as_deref()
     }
 
     /// Every value at this path, with its JSON pointer, in document order.
