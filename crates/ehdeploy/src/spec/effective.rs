@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::Path;
 
+use indexmap::IndexMap;
+
 use super::values::{apply_set, coalesce, SetKind};
 use super::LoadOptions;
 use crate::report::{Finding, Severity};
@@ -42,7 +44,10 @@ impl AppValues {
 pub struct ValuesCache {
     // Keyed by the path's text: hashing a `Path` walks its components, which costs more than
     // the lookup is worth (paths here are already normalised).
-    parsed: HashMap<OsString, Option<Node>, foldhash::fast::RandomState>,
+    //
+    // The trees are kept in the order they were read: they were allocated in that order, and
+    // are freed in it at the end, walking memory forwards rather than jumping about it.
+    parsed: IndexMap<OsString, Option<Node>, foldhash::fast::RandomState>,
     exists: HashMap<OsString, bool, foldhash::fast::RandomState>,
     folders: HashMap<OsString, bool, foldhash::fast::RandomState>,
     images: ImageRefs,
