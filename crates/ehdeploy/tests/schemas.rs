@@ -141,3 +141,83 @@ fn the_example_platform_and_its_files_match_their_schemas() {
     assert!(findings.is_empty(), "{findings:?}");
     assert_eq!(platform.unwrap().file.environments.len(), 4);
 }
+
+/// Every YAML and TOML file of the Helmsman fixtures and of the example platform.
+fn documents() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "toml")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&repo().join("../shared/fixtures/helmsman"), &mut out);
+    walk(&repo().join("examples/platform"), &mut out);
+    out
+}
+
+/// A DSF the typed model reads straight from its tree (`from_node_strict`, the loader's fast
+/// path) is one the schema check accepts, read into the same model as through its JSON. Any
+/// file it refuses goes through the schema check; the files below have both kinds.
+#[test]
+fn what_the_strict_read_accepts_the_schema_accepts_into_the_same_model() {
+    use ehdeploy::schema::{check_json, dsf_json};
+    use ehdeploy::source::{from_node_strict, parse_bytes, Limits, SourceMap};
+    use ehdeploy::spec::DesiredState;
+
+    let (mut strict, mut refused_unknown, mut refused_other) = (0, 0, 0);
+    for path in documents() {
+        let mut sources = SourceMap::new();
+        let bytes = std::fs::read(&path).unwrap();
+        let parsed = parse_bytes(
+            &mut sources,
+            &path,
+            path.display().to_string(),
+            bytes,
+            &Limits::default(),
+            None,
+        );
+        let Some(tree) = parsed.root else { continue };
+        let json = dsf_json(&tree);
+        let checked = check_json(Document::Dsf, &json, &tree, &sources);
+        let typed = serde_json::from_value::<DesiredState>(json);
+        match from_node_strict::<DesiredState>(&tree) {
+            Ok(state) => {
+                strict += 1;
+                assert!(
+                    checked.findings.is_empty(),
+                    "{}: read strictly, yet the schema says {:?}",
+                    path.display(),
+                    checked.findings
+                );
+                assert_eq!(
+                    typed.as_ref().ok(),
+                    Some(&state),
+                    "{}: two models",
+                    path.display()
+                );
+            }
+            Err(e) if e.to_string().contains("has no field") => refused_unknown += 1,
+            Err(_) => refused_other += 1,
+        }
+    }
+    // 17 DSFs are read strictly; values files, spec files and DSFs with keys Helmsman 4 does
+    // not know (`helmDefaults`, `installTiller`, the example's `purge`) are refused for a key
+    // (84), and Helmsman's invalid example and three empty files for a type (4).
+    assert_eq!(
+        (strict, refused_unknown, refused_other),
+        (17, 84, 4),
+        "read strictly, refused for a key, refused for a type"
+    );
+}

@@ -205,24 +205,8 @@ pub fn remove_entry(text: &str, key: Span, value: Span) -> Option<TextEdit> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::source::{parse_bytes, Limits, SourceMap};
-
-    fn tree(text: &str) -> Node {
-        let mut sources = SourceMap::new();
-        parse_bytes(
-            &mut sources,
-            Path::new("v.yaml"),
-            "v.yaml".into(),
-            text.as_bytes().to_vec(),
-            &Limits::default(),
-            None,
-        )
-        .root
-        .unwrap()
-    }
+    use crate::source::test_tree as tree;
 
     fn tokens(p: &str) -> Vec<String> {
         p.split('.').map(str::to_string).collect()

@@ -5,6 +5,7 @@
 //! (also one that came out of a values file or an override file) can point at the line and column
 //! a person edits. Parsing is bounded by [`Limits`]: file size, nesting depth and alias expansion.
 
+mod de;
 mod edit;
 mod files;
 mod mapping;
@@ -15,6 +16,7 @@ mod substitute;
 mod toml;
 mod yaml;
 
+pub use de::{from_node_strict, Mismatch};
 pub use edit::{apply_edits, insert_entry, remove_entry, replace_scalar, scalar_text, TextEdit};
 pub use files::{FileId, Position, SourceFile, SourceMap, Span};
 pub use node::{
@@ -98,4 +100,20 @@ pub(crate) fn syntax_finding(
     message: String,
 ) -> Finding {
     Finding::new(rule, Severity::Error, message).at(sources.location(span, pointer))
+}
+
+/// A YAML text parsed into its tree, for tests; a syntax finding fails the test.
+#[cfg(test)]
+pub(crate) fn test_tree(text: &str) -> Node {
+    let mut sources = SourceMap::new();
+    let parsed = parse_bytes(
+        &mut sources,
+        std::path::Path::new("test.yaml"),
+        "test.yaml".into(),
+        text.as_bytes().to_vec(),
+        &Limits::default(),
+        None,
+    );
+    assert!(parsed.findings.is_empty(), "{:?}", parsed.findings);
+    parsed.root.expect("a tree")
 }

@@ -11,7 +11,9 @@ use crate::parallel;
 use crate::report::{Finding, Severity};
 use crate::rules;
 use crate::schema::{self, Document};
-use crate::source::{read_file, read_files, Limits, Node, NodeKind, Parsed, SourceMap, Vars};
+use crate::source::{
+    from_node_strict, read_file, read_files, Limits, Node, NodeKind, Parsed, SourceMap, Vars,
+};
 
 /// How to load.
 #[derive(Clone, Copy, Default)]
@@ -202,6 +204,14 @@ impl Read {
             }
         }
         if let Some(tree) = &merged {
+            // A document the typed model reads strictly is one the schema accepts: read
+            // straight from the tree, without its JSON. Any other is read through the schema
+            // check, which reports what is wrong and where.
+            if let Ok(state) = from_node_strict::<DesiredState>(tree) {
+                out.state = Some(state);
+                out.tree = merged;
+                return out;
+            }
             let json = schema::dsf_json(tree);
             let checked = schema::check_json(Document::Dsf, &json, tree, sources);
             out.findings.extend(checked.findings);

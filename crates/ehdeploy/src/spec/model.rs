@@ -2,7 +2,10 @@
 //!
 //! The model is lenient about unknown keys (they are reported as `schema/unknown-key` warnings
 //! by the schema check, which runs first and is strict); everything else about shape is checked
-//! by the schema, so typed parsing of a schema-valid document does not fail.
+//! by the schema, so typed parsing of a schema-valid document does not fail. The loader first
+//! tries the other way round: a document the model reads strictly, straight from its tree
+//! ([`crate::source::from_node_strict`]: no unknown key, no wrong type), is one the schema
+//! accepts, and needs no schema check.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;

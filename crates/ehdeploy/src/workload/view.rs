@@ -220,10 +220,8 @@ impl<'a> Workload<'a> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::source::{parse_bytes, Limits, SourceMap};
+    use crate::source::test_tree;
 
     const VALUES: &str = "\
 image:
@@ -242,20 +240,6 @@ hosts:
   - name: b.example
 ";
 
-    fn values() -> Node {
-        let mut sources = SourceMap::new();
-        let parsed = parse_bytes(
-            &mut sources,
-            Path::new("values.yaml"),
-            "values.yaml".into(),
-            VALUES.as_bytes().to_vec(),
-            &Limits::default(),
-            None,
-        );
-        assert!(parsed.findings.is_empty(), "{:?}", parsed.findings);
-        parsed.root.unwrap()
-    }
-
     fn profile() -> CompiledProfile {
         let path = |p: &str| ValuesPath::parse(p);
         CompiledProfile {
@@ -271,7 +255,7 @@ hosts:
 
     #[test]
     fn reads_each_field_with_its_pointer() {
-        let (values, profile) = (values(), profile());
+        let (values, profile) = (test_tree(VALUES), profile());
         let w = Workload::read(&values, &profile);
         let image = w.image.as_ref().unwrap();
         assert_eq!(image.node.as_str(), Some("registry.example/app"));
