@@ -223,14 +223,29 @@ impl SecretsConfig {
 
 /// Whether `hay` contains one of `needles`, ignoring ASCII case, without allocating.
 fn contains_any_ci(hay: &str, needles: &[String]) -> bool {
-    let h = hay.as_bytes();
+    // The hay in lowercase once (on the stack, for a key of usual length), so that each
+    // needle's first byte is found by a plain comparison.
+    let mut buf = [0u8; 64];
+    let long;
+    let h: &[u8] = match buf.get_mut(..hay.len()) {
+        Some(b) => {
+            b.copy_from_slice(hay.as_bytes());
+            b.make_ascii_lowercase();
+            b
+        }
+        None => {
+            long = hay.to_ascii_lowercase();
+            long.as_bytes()
+        }
+    };
     needles.iter().any(|n| {
         let Some((first, rest)) = n.as_bytes().split_first() else {
             return true;
         };
+        let first = first.to_ascii_lowercase();
         // Only where the first byte matches are the others compared.
         h.windows(rest.len() + 1)
-            .any(|w| w[0].eq_ignore_ascii_case(first) && w[1..].eq_ignore_ascii_case(rest))
+            .any(|w| w[0] == first && w[1..].eq_ignore_ascii_case(rest))
     })
 }
 
@@ -355,5 +370,28 @@ impl JsonSchema for RuleLevel {
                 { "const": false }
             ]
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_any_ignores_ascii_case_on_both_sides_and_any_length() {
+        let needles = strings(&["password", "API_Key"]);
+        assert!(contains_any_ci("dbPassword", &needles));
+        assert!(contains_any_ci("PASSWORD", &needles));
+        assert!(contains_any_ci("my_api_key", &needles));
+        assert!(contains_any_ci("MY_API_KEY", &needles));
+        assert!(!contains_any_ci("passwor", &needles));
+        assert!(!contains_any_ci("", &needles));
+        let long = format!("{}Password", "x".repeat(80));
+        assert!(contains_any_ci(&long, &needles));
+        assert!(!contains_any_ci(&"x".repeat(80), &needles));
+        assert!(contains_any_ci("näme_pässword_Password", &needles));
+        // An empty needle is in every text.
+        assert!(contains_any_ci("anything", &strings(&[""])));
+        assert!(!contains_any_ci("anything", &[]));
     }
 }

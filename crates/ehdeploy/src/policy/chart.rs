@@ -22,7 +22,8 @@ pub(crate) fn check(
         return;
     };
     let label = view.label;
-    let chart_ptr = pointer_join(&view.pointer, "chart");
+    // Pointers are made for a finding only: most apps have none.
+    let chart_ptr = || pointer_join(&view.pointer, "chart");
     let Some(config) = platform.chart_of(view.app) else {
         let names: Vec<&str> = platform
             .file
@@ -33,7 +34,7 @@ pub(crate) fn check(
         out.at_dsf(
             rules::CHART_NOT_PREDEFINED,
             Some(label),
-            &chart_ptr,
+            &chart_ptr(),
             format!(
                 "chart `{chart}` is not a predefined chart of the platform (allowed: {})",
                 if names.is_empty() {
@@ -54,7 +55,7 @@ pub(crate) fn check(
                 out.at_dsf(
                     rules::CHART_WRONG_REPOSITORY,
                     Some(label),
-                    &chart_ptr,
+                    &chart_ptr(),
                     format!(
                         "chart `{}` must come from `{}`, but repository `{repo}` is `{url}`",
                         config.name, config.repository
@@ -66,14 +67,14 @@ pub(crate) fn check(
     let Some(version_text) = view.app.version.as_deref().filter(|v| !v.is_empty()) else {
         return;
     };
-    let version_ptr = pointer_join(&view.pointer, "version");
+    let version_ptr = || pointer_join(&view.pointer, "version");
     let version = match semver::Version::parse(version_text.trim_start_matches('v')) {
         Ok(v) => v,
         Err(_) => {
             out.at_dsf(
                 rules::CHART_VERSION_RANGE,
                 Some(label),
-                &version_ptr,
+                &version_ptr(),
                 format!("chart version `{version_text}` is not an exact semver version"),
             );
             return;
@@ -85,7 +86,7 @@ pub(crate) fn check(
             out.at_dsf(
                 rules::CHART_VERSION_RANGE,
                 Some(label),
-                &version_ptr,
+                &version_ptr(),
                 format!(
                     "chart `{}` version {version} is outside the allowed range `{req}`",
                     config.name
@@ -105,7 +106,7 @@ pub(crate) fn check(
             out.at_dsf(
                 rules::CHART_VERSION_NOT_NEWEST,
                 Some(label),
-                &version_ptr,
+                &version_ptr(),
                 format!(
                     "chart `{}` is at {version}; the newest allowed version is {newest}",
                     config.name

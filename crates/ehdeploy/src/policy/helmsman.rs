@@ -246,7 +246,7 @@ fn check_chart(
     ptr: &str,
     chart: Option<&str>,
 ) {
-    let pointer = pointer_join(ptr, "chart");
+    let pointer = || pointer_join(ptr, "chart");
     let app = Some(label);
     let Some(chart) = chart.filter(|c| !c.is_empty()) else {
         out.at_dsf(
@@ -267,7 +267,7 @@ fn check_chart(
             out.at_dsf(
                 rules::HELMSMAN_CHART_INVALID,
                 app,
-                &pointer,
+                &pointer(),
                 format!("local chart `{chart}` is not a folder"),
             );
         }
@@ -277,7 +277,7 @@ fn check_chart(
         out.at_dsf(
             rules::HELMSMAN_CHART_INVALID,
             app,
-            &pointer,
+            &pointer(),
             format!("chart `{chart}` must be of the form `repo/chart` (or a local chart folder)"),
         );
         return;
@@ -286,7 +286,7 @@ fn check_chart(
         out.at_dsf(
             rules::HELMSMAN_CHART_INVALID,
             app,
-            &pointer,
+            &pointer(),
             format!("chart `{chart}` must be of the form `repo/chart`"),
         );
         return;
@@ -300,7 +300,7 @@ fn check_chart(
         out.at_dsf(
             rules::HELMSMAN_REPO_UNDEFINED,
             app,
-            &pointer,
+            &pointer(),
             format!("chart `{chart}` comes from repository `{repo}`, which is not in `helmRepos` or `preconfiguredHelmRepos`{hint}"),
         );
     }

@@ -448,16 +448,17 @@ impl Builder<'_> {
                     if merge {
                         merges.push(node);
                     } else {
-                        if let Some(prev) = map.get(&k) {
-                            duplicate = Some((k.clone(), key_span, prev.key_span));
-                        }
-                        map.insert(
-                            k,
+                        // One search for both: the entry a duplicate key replaces is given back.
+                        let replaced = map.insert(
+                            k.clone(),
                             Entry {
                                 key_span,
                                 value: node,
                             },
                         );
+                        if let Some(prev) = replaced {
+                            duplicate = Some((k, key_span, prev.key_span));
+                        }
                     }
                 }
             },

@@ -195,8 +195,7 @@ pub fn merged_values(
     label: &str,
     findings: &mut Vec<Finding>,
 ) -> Option<AppValues> {
-    let app_pointer = &pointer_join("/apps", label);
-    let app = tree.pointer(app_pointer)?;
+    let app = tree.get("apps")?.get(label)?;
     let mut values = Node::new(NodeKind::Map(Mapping::new()), app.span);
     for path in values_files(app) {
         if let Some(tree) = cache.tree(path) {
@@ -214,7 +213,7 @@ pub fn merged_values(
         let Some(map) = app.get(key).and_then(Node::as_map) else {
             continue;
         };
-        let section = pointer_join(app_pointer, key);
+        let section = pointer_join(&pointer_join("/apps", label), key);
         for (k, e) in map.iter() {
             let pointer = pointer_join(&section, k);
             let text = match kind {

@@ -195,13 +195,12 @@ impl ImageRef {
     ) -> Result<ImageRef, ImageRefError> {
         let tag = tag.filter(|t| !t.is_empty());
         let digest = digest.filter(|d| !d.is_empty());
-        let mut context = repository.to_owned();
-        if let Some(tag) = tag {
-            context = format!("{context}:{tag}");
-        }
-        if let Some(digest) = digest {
-            context = format!("{context}@{digest}");
-        }
+        // The reference as written, for error messages only (made when one is).
+        let context = Written {
+            repository,
+            tag,
+            digest,
+        };
 
         let (tag, tag_digest) = match tag.map(|t| t.split_once('@').unwrap_or((t, ""))) {
             Some((tag, tag_digest)) => (
@@ -211,13 +210,13 @@ impl ImageRef {
             None => (None, None),
         };
         if let Some(tag) = tag {
-            validate_tag(&context, tag)?;
-            image.tag = Some(merge(&context, image.tag.take(), tag, ConflictKind::Tag)?);
+            validate_tag(context, tag)?;
+            image.tag = Some(merge(context, image.tag.take(), tag, ConflictKind::Tag)?);
         }
         for digest in [tag_digest, digest].into_iter().flatten() {
-            validate_digest(&context, digest)?;
+            validate_digest(context, digest)?;
             image.digest = Some(merge(
-                &context,
+                context,
                 image.digest.take(),
                 digest,
                 ConflictKind::Digest,
@@ -432,7 +431,7 @@ fn oci_spec_name(reference: &str, name: &str) -> Result<(String, String), ImageR
     let parsed = Reference::from_str(reference).map_err(|error| match error {
         ParseError::NameTooLong => ImageRefError::NameTooLong(reference.to_owned()),
         other => ImageRefError::InvalidFormat {
-            reference: reference.to_owned(),
+            reference: reference.to_string(),
             reason: describe_name_problem(name).unwrap_or_else(|| other.to_string()),
         },
     })?;
@@ -521,19 +520,19 @@ fn describe_name_problem(name: &str) -> Option<String> {
 }
 
 /// Checks a tag: 1 to 128 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
-fn validate_tag(reference: &str, tag: &str) -> Result<(), ImageRefError> {
+fn validate_tag(reference: impl fmt::Display, tag: &str) -> Result<(), ImageRefError> {
     let valid_chars = tag
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if tag.is_empty() || tag.starts_with(['.', '-']) || !valid_chars {
         return Err(ImageRefError::InvalidTag {
-            reference: reference.to_owned(),
+            reference: reference.to_string(),
             tag: tag.to_owned(),
         });
     }
     if tag.len() > MAX_TAG_LEN {
         return Err(ImageRefError::TagTooLong {
-            reference: reference.to_owned(),
+            reference: reference.to_string(),
             len: tag.len(),
         });
     }
@@ -541,9 +540,9 @@ fn validate_tag(reference: &str, tag: &str) -> Result<(), ImageRefError> {
 }
 
 /// Checks a digest: `sha256:` with 64 or `sha512:` with 128 lowercase hex digits.
-fn validate_digest(reference: &str, digest: &str) -> Result<(), ImageRefError> {
+fn validate_digest(reference: impl fmt::Display, digest: &str) -> Result<(), ImageRefError> {
     let invalid = |reason| ImageRefError::InvalidDigest {
-        reference: reference.to_owned(),
+        reference: reference.to_string(),
         digest: digest.to_owned(),
         reason,
     };
@@ -557,7 +556,7 @@ fn validate_digest(reference: &str, digest: &str) -> Result<(), ImageRefError> {
         "sha512" => 128,
         _ => {
             return Err(ImageRefError::UnsupportedDigestAlgorithm {
-                reference: reference.to_owned(),
+                reference: reference.to_string(),
                 algorithm: algorithm.to_owned(),
             })
         }
@@ -585,15 +584,36 @@ enum ConflictKind {
 }
 
 /// Combines an existing value with a newly given one; they must agree if both are present.
+/// A repository with the tag and digest of separate chart values, shown as one reference.
+#[derive(Clone, Copy)]
+struct Written<'a> {
+    repository: &'a str,
+    tag: Option<&'a str>,
+    digest: Option<&'a str>,
+}
+
+impl fmt::Display for Written<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.repository)?;
+        if let Some(tag) = self.tag {
+            write!(f, ":{tag}")?;
+        }
+        if let Some(digest) = self.digest {
+            write!(f, "@{digest}")?;
+        }
+        Ok(())
+    }
+}
+
 fn merge(
-    reference: &str,
+    reference: impl fmt::Display,
     existing: Option<String>,
     given: &str,
     kind: ConflictKind,
 ) -> Result<String, ImageRefError> {
     match existing {
         Some(existing) if existing != given => {
-            let (reference, first, second) = (reference.to_owned(), existing, given.to_owned());
+            let (reference, first, second) = (reference.to_string(), existing, given.to_owned());
             Err(match kind {
                 ConflictKind::Tag => ImageRefError::ConflictingTag {
                     reference,
