@@ -100,7 +100,9 @@ pub(crate) fn check(
         let Some(value) = var.field.node.as_str() else {
             continue;
         };
-        if is_placeholder(value) || !config.names_database_or_queue(var.name) {
+        // The name first: most variables are no database or queue, and their values are
+        // not read at all.
+        if !config.names_database_or_queue(var.name) || is_placeholder(value) {
             continue;
         }
         if config.names_secret(var.name) || has_credentials(value) {
