@@ -1398,3 +1398,95 @@ fn every_rule_of_the_catalogue_has_a_test() {
         "ids in COVERED that the catalogue does not have: {unknown:?}"
     );
 }
+
+/// Checking every environment of a platform at once (app by app across the environments, as
+/// `check` does) gives each environment the findings and values checking it alone gives.
+#[test]
+fn environments_checked_together_are_checked_as_each_alone() {
+    use ehdeploy::platform::load_platform;
+    use ehdeploy::policy::{check_spec_keeping_values, check_specs_keeping_values};
+    use ehdeploy::source::{Limits, SourceMap};
+    use ehdeploy::spec::{load_spec, LoadOptions, ValuesCache};
+
+    // One replica: too few in prod only.
+    let case = values("replicaCount: 1\nextra:\n  apiToken: hunter2\n");
+    let dir = TempDir::new();
+    for (name, bytes) in &case.files {
+        std::fs::write(dir.0.join(name), bytes).unwrap();
+    }
+    let options = LoadOptions {
+        limits: Limits::default(),
+        vars: None,
+        substitute_values: false,
+    };
+    let run = |together: bool| {
+        let mut sources = SourceMap::new();
+        let platform = load_platform(
+            &mut sources,
+            &dir.0.join("platform.yaml"),
+            "platform.yaml".into(),
+            &Limits::default(),
+        )
+        .unwrap()
+        .0
+        .unwrap();
+        let environments = &platform.file.environments;
+        let specs: Vec<_> = environments
+            .iter()
+            .map(|e| {
+                let files: Vec<_> = e.dsf.iter().map(|d| platform.resolve(d)).collect();
+                load_spec(&mut sources, &files, &options).unwrap()
+            })
+            .collect();
+        let envs: Vec<_> = specs
+            .iter()
+            .zip(environments)
+            .map(|(spec, e)| (spec, Some(e.name.as_str())))
+            .collect();
+        let mut cache = ValuesCache::new();
+        let outcome = if together {
+            check_specs_keeping_values(&mut sources, &envs, Some(&platform), &mut cache, &options)
+        } else {
+            envs.iter()
+                .map(|&(spec, name)| {
+                    check_spec_keeping_values(
+                        &mut sources,
+                        spec,
+                        Some(&platform),
+                        name,
+                        &mut cache,
+                        &options,
+                    )
+                })
+                .collect()
+        };
+        outcome
+            .into_iter()
+            .map(|(findings, values)| {
+                let rules: Vec<String> = findings
+                    .iter()
+                    .map(|f| format!("{} {:?}", f.rule, f.environment))
+                    .collect();
+                let values: Vec<(String, serde_json::Value)> = values
+                    .into_iter()
+                    .map(|(app, v)| (app, v.values.to_json()))
+                    .collect();
+                (rules, findings, values)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (together, alone) = (run(true), run(false));
+    assert_eq!(together, alone);
+    let rules: Vec<&[String]> = together.iter().map(|(r, _, _)| r.as_slice()).collect();
+    assert_eq!(
+        rules,
+        [
+            &["secrets/plaintext Some(\"test\")".to_string()][..],
+            &[
+                "replicas/minimum Some(\"prod\")".to_string(),
+                "secrets/plaintext Some(\"prod\")".to_string()
+            ][..],
+        ]
+    );
+    assert!(together.iter().all(|(_, _, values)| values.len() == 1));
+}

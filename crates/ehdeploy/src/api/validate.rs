@@ -9,7 +9,7 @@ use super::common::{environment_files, load, load_error, manual_findings, open_p
 use crate::error::Error;
 use crate::plan::{diff, promote, PlanContext, Side};
 use crate::platform::Platform;
-use crate::policy::check_spec_keeping_values;
+use crate::policy::{check_spec_keeping_values, check_specs_keeping_values};
 use crate::report::{Finding, NextPromotion, Report};
 use crate::source::{Limits, SourceMap};
 use crate::spec::{load_specs, normalize, AppValues, LoadOptions, LoadedSpec, ValuesCache};
@@ -171,16 +171,19 @@ fn check_loaded(
     options: &LoadOptions<'_>,
     findings: &mut Vec<Finding>,
 ) -> (usize, AppsValues) {
-    let apps = spec
-        .state
-        .as_ref()
-        .and_then(|s| s.apps.as_ref())
-        .map_or(0, |a| a.len());
     findings.extend(tag(spec.findings.clone(), environment));
     let (found, values) =
         check_spec_keeping_values(sources, spec, platform, environment, cache, options);
     findings.extend(found);
-    (apps, values)
+    (app_count(spec), values)
+}
+
+/// How many apps a loaded spec lists (enabled or not).
+fn app_count(spec: &LoadedSpec) -> usize {
+    spec.state
+        .as_ref()
+        .and_then(|s| s.apps.as_ref())
+        .map_or(0, |a| a.len())
 }
 
 /// Every enabled app's effective values, by app.
@@ -321,21 +324,25 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
         &options,
         crate::parallel::cpu_threads(),
     );
-    let mut cache = ValuesCache::new();
-    let mut apps = 0;
-    let mut specs = Vec::new();
+    let mut loaded_specs = Vec::with_capacity(wanted.len());
     for ((name, files), spec) in wanted.iter().zip(loaded) {
-        let spec = spec.map_err(|e| load_error(files, e))?;
-        let (n, values) = check_loaded(
-            &mut sources,
-            &spec,
-            Some(&platform),
-            Some(name),
-            &mut cache,
-            &options,
-            &mut findings,
-        );
-        apps += n;
+        loaded_specs.push((*name, spec.map_err(|e| load_error(files, e))?));
+    }
+    // Every environment is checked in one go, app by app across the environments; the
+    // findings come environment by environment, in promotion order.
+    let mut cache = ValuesCache::new();
+    let envs: Vec<(&LoadedSpec, Option<&str>)> = loaded_specs
+        .iter()
+        .map(|(name, spec)| (spec, Some(*name)))
+        .collect();
+    let checked =
+        check_specs_keeping_values(&mut sources, &envs, Some(&platform), &mut cache, &options);
+    let mut apps = 0;
+    let mut specs = Vec::with_capacity(loaded_specs.len());
+    for ((name, spec), (found, values)) in loaded_specs.into_iter().zip(checked) {
+        apps += app_count(&spec);
+        findings.extend(tag(spec.findings.clone(), Some(name)));
+        findings.extend(found);
         specs.push((name.to_string(), spec, values));
     }
     #[cfg(feature = "signatures")]

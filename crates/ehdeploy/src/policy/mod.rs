@@ -135,57 +135,149 @@ pub fn check_spec_keeping_values(
     cache: &mut ValuesCache,
     options: &LoadOptions<'_>,
 ) -> (Vec<Finding>, IndexMap<String, AppValues>) {
-    let mut kept = IndexMap::new();
-    let (Some(state), Some(tree)) = (&spec.state, &spec.tree) else {
-        return (Vec::new(), kept);
-    };
-    let mut read_findings = Vec::new();
-    let mut out = Emitter::new(platform, environment, tree);
-    if let Some(platform) = platform {
-        let enabled: Vec<(&String, &App)> = state
-            .apps
-            .iter()
-            .flatten()
-            .filter(|(_, app)| app.enabled == Some(true))
-            .collect();
-        // Every app's values files first, then each app whole (values, workload, rules); both
-        // on as many threads as the cores, in the apps' order.
-        let threads = crate::parallel::cpu_threads();
-        let labels = enabled.iter().map(|(label, _)| label.as_str());
-        read_values_files(
-            sources,
-            cache,
-            tree,
-            labels,
-            options,
-            &mut read_findings,
-            threads,
-        );
-        let context = Context {
-            sources,
-            cache,
+    check_specs_keeping_values(sources, &[(spec, environment)], platform, cache, options)
+        .pop()
+        .unwrap_or_default()
+}
+
+/// One environment's spec, as [`check_specs_keeping_values`] goes through it.
+struct EnvSpec<'a> {
+    state: &'a DesiredState,
+    tree: &'a Node,
+    environment: Option<&'a str>,
+    enabled: Vec<(&'a String, &'a App)>,
+    /// The syntax findings of the values files this environment read first.
+    read_findings: Vec<Finding>,
+    /// Helmsman's own checks.
+    helmsman: Emitter<'a>,
+}
+
+/// [`check_spec_keeping_values`] of several environments' specs (each with its environment's
+/// name), in one go: the findings and values of each, in the order given, as each alone would
+/// give them.
+///
+/// Every environment's values files are read first, in that order (a file's syntax findings
+/// go to the first environment that reads it). Then the apps are checked app by app across
+/// the environments, on as many threads as the cores, so that the values files an app's
+/// environments share (its `common.yaml`) are merged from memory still in the CPU's cache,
+/// not fetched again from main memory once per environment.
+pub fn check_specs_keeping_values(
+    sources: &mut SourceMap,
+    specs: &[(&LoadedSpec, Option<&str>)],
+    platform: Option<&Platform>,
+    cache: &mut ValuesCache,
+    options: &LoadOptions<'_>,
+) -> Vec<(Vec<Finding>, IndexMap<String, AppValues>)> {
+    let threads = crate::parallel::cpu_threads();
+    let mut envs: Vec<Option<EnvSpec<'_>>> = Vec::with_capacity(specs.len());
+    for &(spec, environment) in specs {
+        let (Some(state), Some(tree)) = (&spec.state, &spec.tree) else {
+            envs.push(None);
+            continue;
+        };
+        let mut read_findings = Vec::new();
+        let mut enabled = Vec::new();
+        if platform.is_some() {
+            enabled = state
+                .apps
+                .iter()
+                .flatten()
+                .filter(|(_, app)| app.enabled == Some(true))
+                .collect();
+            let labels = enabled.iter().map(|(label, _)| label.as_str());
+            read_values_files(
+                sources,
+                cache,
+                tree,
+                labels,
+                options,
+                &mut read_findings,
+                threads,
+            );
+        }
+        let mut helmsman = Emitter::new(platform, environment, tree);
+        helmsman::check(&mut helmsman, state, cache);
+        envs.push(Some(EnvSpec {
             state,
             tree,
-            platform,
             environment,
-            env: environment.and_then(|e| platform.environment(e)),
-        };
-        let mut hosts = Vec::new();
-        for app in
-            crate::parallel::map(&enabled, threads, |&(label, app)| context.check(label, app))
-        {
-            let Some(app) = app else {
-                continue;
-            };
-            out.append(app.emitted);
-            read_findings.extend(app.merge_findings);
-            hosts.extend(app.hosts);
-            kept.insert(app.label.clone(), app.values);
-        }
-        network::check_environment(&mut out, &hosts);
+            enabled,
+            read_findings,
+            helmsman,
+        }));
     }
-    helmsman::check(&mut out, state, cache);
-    let mut findings = out.into_findings(sources);
-    findings.extend(read_findings);
-    (findings, kept)
+    let (sources, cache) = (&*sources, &*cache);
+    let contexts: Vec<Option<Context<'_>>> = envs
+        .iter()
+        .map(|env| {
+            let (env, platform) = (env.as_ref()?, platform?);
+            Some(Context {
+                sources,
+                cache,
+                state: env.state,
+                tree: env.tree,
+                platform,
+                environment: env.environment,
+                env: env.environment.and_then(|e| platform.environment(e)),
+            })
+        })
+        .collect();
+    // Each app, with where it is enabled: (environment, place among its enabled apps).
+    let mut rows: IndexMap<&str, Vec<(usize, usize)>> = IndexMap::new();
+    for (e, env) in envs.iter().enumerate() {
+        for (i, (label, _)) in env.iter().flat_map(|env| env.enabled.iter()).enumerate() {
+            rows.entry(label.as_str()).or_default().push((e, i));
+        }
+    }
+    let rows: Vec<&[(usize, usize)]> = rows.values().map(Vec::as_slice).collect();
+    let checked = crate::parallel::map(&rows, threads, |row| {
+        row.iter()
+            .map(|&(e, i)| {
+                let (context, env) = (contexts.get(e)?.as_ref()?, envs.get(e)?.as_ref()?);
+                let &(label, app) = env.enabled.get(i)?;
+                context.check(label, app)
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut apps: Vec<Vec<Option<AppChecked<'_>>>> = envs
+        .iter()
+        .map(|env| {
+            env.iter()
+                .flat_map(|env| &env.enabled)
+                .map(|_| None)
+                .collect()
+        })
+        .collect();
+    for (row, checked) in rows.iter().zip(checked) {
+        for (&(e, i), app) in row.iter().zip(checked) {
+            if let Some(slot) = apps.get_mut(e).and_then(|apps| apps.get_mut(i)) {
+                *slot = app;
+            }
+        }
+    }
+    envs.into_iter()
+        .zip(apps)
+        .map(|(env, apps)| {
+            let mut kept = IndexMap::new();
+            let Some(env) = env else {
+                return (Vec::new(), kept);
+            };
+            let mut out = Emitter::new(platform, env.environment, env.tree);
+            let mut read_findings = env.read_findings;
+            if platform.is_some() {
+                let mut hosts = Vec::new();
+                for app in apps.into_iter().flatten() {
+                    out.append(app.emitted);
+                    read_findings.extend(app.merge_findings);
+                    hosts.extend(app.hosts);
+                    kept.insert(app.label.clone(), app.values);
+                }
+                network::check_environment(&mut out, &hosts);
+            }
+            out.append(env.helmsman);
+            let mut findings = out.into_findings(sources);
+            findings.extend(read_findings);
+            (findings, kept)
+        })
+        .collect()
 }
