@@ -147,39 +147,30 @@ pub fn validate(request: &ValidateRequest) -> Result<Checked, Error> {
     }
     let mut cache = ValuesCache::new();
     let spec = load(&mut sources, &request.files, &options)?;
-    let (apps, _) = check_loaded(
+    let (found, _) = check_spec_keeping_values(
         &mut sources,
         &spec,
         platform.as_ref(),
         environment.as_deref(),
         &mut cache,
         &options,
-        &mut findings,
     );
+    let apps = add_findings(&mut findings, &spec, environment.as_deref(), found);
     let files = sources.files().count();
     let report = Report::new(findings, files, apps, usize::from(environment.is_some()));
     Ok(Checked { report, sources })
 }
 
-/// Run every rule on one environment's loaded spec; returns the number of apps.
-fn check_loaded(
-    sources: &mut SourceMap,
-    spec: &LoadedSpec,
-    platform: Option<&Platform>,
-    environment: Option<&str>,
-    cache: &mut ValuesCache,
-    options: &LoadOptions<'_>,
+/// Add one environment's findings to the report's: its spec's own (syntax, substitution,
+/// schema), then `found` by the rules. Returns how many apps the spec lists (enabled or not).
+fn add_findings(
     findings: &mut Vec<Finding>,
-) -> (usize, AppsValues) {
+    spec: &LoadedSpec,
+    environment: Option<&str>,
+    found: Vec<Finding>,
+) -> usize {
     findings.extend(tag(spec.findings.clone(), environment));
-    let (found, values) =
-        check_spec_keeping_values(sources, spec, platform, environment, cache, options);
     findings.extend(found);
-    (app_count(spec), values)
-}
-
-/// How many apps a loaded spec lists (enabled or not).
-fn app_count(spec: &LoadedSpec) -> usize {
     spec.state
         .as_ref()
         .and_then(|s| s.apps.as_ref())
@@ -340,9 +331,7 @@ pub fn check(request: &CheckRequest) -> Result<Checked, Error> {
     let mut apps = 0;
     let mut specs = Vec::with_capacity(loaded_specs.len());
     for ((name, spec), (found, values)) in loaded_specs.into_iter().zip(checked) {
-        apps += app_count(&spec);
-        findings.extend(tag(spec.findings.clone(), Some(name)));
-        findings.extend(found);
+        apps += add_findings(&mut findings, &spec, Some(name), found);
         specs.push((name.to_string(), spec, values));
     }
     #[cfg(feature = "signatures")]

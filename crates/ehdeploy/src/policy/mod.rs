@@ -178,12 +178,7 @@ pub fn check_specs_keeping_values(
         let mut read_findings = Vec::new();
         let mut enabled = Vec::new();
         if platform.is_some() {
-            enabled = state
-                .apps
-                .iter()
-                .flatten()
-                .filter(|(_, app)| app.enabled == Some(true))
-                .collect();
+            enabled = spec.enabled_apps().collect();
             let labels = enabled.iter().map(|(label, _)| label.as_str());
             read_values_files(
                 sources,
