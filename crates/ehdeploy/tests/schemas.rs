@@ -3,6 +3,9 @@
 //! `EHDEPLOY_BLESS=1 cargo test` rewrites the schema files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/documents.rs"]
+mod documents;
+
 use std::path::Path;
 
 use ehdeploy::schema::Document;
@@ -142,31 +145,6 @@ fn the_example_platform_and_its_files_match_their_schemas() {
     assert_eq!(platform.unwrap().file.environments.len(), 4);
 }
 
-/// Every YAML and TOML file of the Helmsman fixtures and of the example platform.
-fn documents() -> Vec<std::path::PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "toml")
-            {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&repo().join("../shared/fixtures/helmsman"), &mut out);
-    walk(&repo().join("examples/platform"), &mut out);
-    out
-}
-
 /// A DSF the typed model reads straight from its tree (`from_node_strict`, the loader's fast
 /// path) is one the schema check accepts, read into the same model as through its JSON. Any
 /// file it refuses goes through the schema check; the files below have both kinds.
@@ -177,7 +155,9 @@ fn what_the_strict_read_accepts_the_schema_accepts_into_the_same_model() {
     use ehdeploy::spec::DesiredState;
 
     let (mut strict, mut refused_unknown, mut refused_other) = (0, 0, 0);
-    for path in documents() {
+    let fixtures = documents::documents(&repo().join("../shared/fixtures/helmsman"));
+    let example = documents::documents(&repo().join("examples/platform"));
+    for path in fixtures.into_iter().chain(example) {
         let mut sources = SourceMap::new();
         let bytes = std::fs::read(&path).unwrap();
         let parsed = parse_bytes(

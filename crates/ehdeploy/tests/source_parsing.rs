@@ -1,5 +1,8 @@
 //! The located parser on real files and on hostile input.
 
+#[path = "support/documents.rs"]
+mod documents;
+
 use std::path::{Path, PathBuf};
 
 use ehdeploy::source::{parse_bytes, read_file, Limits, NodeKind, SourceMap};
@@ -30,23 +33,10 @@ fn parse(
 
 #[test]
 fn every_fixture_file_parses() {
-    let mut files = Vec::new();
-    let mut todo = vec![fixtures()];
-    while let Some(dir) = todo.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else if matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "toml")
-            ) && !p.ends_with("tests/invalid_example.toml")
-            {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files: Vec<PathBuf> = documents::documents(&fixtures())
+        .into_iter()
+        .filter(|p| !p.ends_with("tests/invalid_example.toml"))
+        .collect();
     assert!(
         files.len() > 50,
         "fixtures not found at {}",
